@@ -1,0 +1,178 @@
+// The demo web app: a public OAuth 2.0 client using the authorization code
+// grant with PKCE (RFC 7636, method S256). Step numbers refer to the
+// project's login flow.
+"use strict";
+
+// Key of the sessionStorage entry (state and PKCE verifier) that must
+// survive the redirect to the authorization server and back. The callback
+// removes it as soon as it reads it.
+const PENDING_KEY = "webapp_pending_login";
+
+// The access token lives in this variable only: never in storage, so a
+// reload, another tab or an injected script reading storage cannot find it.
+let accessToken = null;
+let config = null;
+
+function $(id) {
+  return document.getElementById(id);
+}
+
+function logStep(step, text) {
+  const li = document.createElement("li");
+  li.textContent = step + ": " + text;
+  $("steps").appendChild(li);
+}
+
+function show(sectionID) {
+  for (const id of ["signed-out", "signed-in", "error"]) {
+    $(id).hidden = id !== sectionID;
+  }
+}
+
+function showError(code, description) {
+  $("error-code").textContent = code;
+  $("error-description").textContent = description || "";
+  show("error");
+}
+
+// randomString returns 32 random bytes as unpadded base64url: 43
+// characters, valid as a PKCE code verifier (RFC 7636 section 4.1).
+function randomString() {
+  const bytes = new Uint8Array(32);
+  crypto.getRandomValues(bytes);
+  return base64url(bytes);
+}
+
+function base64url(bytes) {
+  let binary = "";
+  for (const b of bytes) {
+    binary += String.fromCharCode(b);
+  }
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+// s256 returns BASE64URL(SHA256(verifier)), the S256 code challenge.
+async function s256(verifier) {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier));
+  return base64url(new Uint8Array(digest));
+}
+
+async function loadConfig() {
+  const resp = await fetch("/config.json");
+  if (!resp.ok) {
+    throw new Error("loading /config.json failed with HTTP " + resp.status);
+  }
+  return resp.json();
+}
+
+// Step 2a: build the authorization request and navigate to it.
+async function login() {
+  if (!window.isSecureContext || !crypto.subtle) {
+    showError("insecure_context",
+      "PKCE needs crypto.subtle, which browsers offer only on https, localhost and 127.0.0.1.");
+    return;
+  }
+  const state = randomString();
+  const verifier = randomString();
+  sessionStorage.setItem(PENDING_KEY, JSON.stringify({ state, verifier }));
+
+  const url = new URL(config.authorization_endpoint);
+  url.search = new URLSearchParams({
+    response_type: "code",
+    client_id: config.client_id,
+    redirect_uri: config.redirect_uri,
+    scope: config.scope,
+    state: state,
+    code_challenge: await s256(verifier),
+    code_challenge_method: "S256",
+  }).toString();
+  window.location.assign(url.toString());
+}
+
+// Steps 14b and 14c: read the callback URL, check state, redeem the code.
+async function handleCallback() {
+  const params = new URLSearchParams(window.location.search);
+  // Remove code and state from the address bar and history at once.
+  window.history.replaceState(null, "", "/");
+
+  const pending = JSON.parse(sessionStorage.getItem(PENDING_KEY) || "null");
+  sessionStorage.removeItem(PENDING_KEY);
+
+  // RFC 6749 section 10.12: the state must match the one this browser sent,
+  // or the response may belong to an attacker's login.
+  if (!pending || !params.get("state") || params.get("state") !== pending.state) {
+    showError("invalid_state", "The callback's state does not match the login this page started.");
+    return;
+  }
+  if (params.get("error")) {
+    showError(params.get("error"), params.get("error_description"));
+    return;
+  }
+  const code = params.get("code");
+  if (!code) {
+    showError("invalid_request", "The callback carries neither a code nor an error.");
+    return;
+  }
+  logStep("14b", "took the authorization code from the callback URL; state matches");
+
+  const resp = await fetch(config.token_endpoint, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      grant_type: "authorization_code",
+      code: code,
+      redirect_uri: config.redirect_uri,
+      client_id: config.client_id,
+      code_verifier: pending.verifier,
+    }),
+  });
+  const body = await resp.json().catch(() => ({}));
+  if (!resp.ok || !body.access_token) {
+    showError(body.error || "token_request_failed", body.error_description || "HTTP " + resp.status);
+    return;
+  }
+  accessToken = body.access_token;
+  logStep("14c", "redeemed the code with the PKCE verifier; got an access token (kept in memory)");
+  await callAPI();
+}
+
+// Step 15: call the API through the gateway with the bearer token.
+async function callAPI() {
+  const resp = await fetch(config.api_url, {
+    headers: { Authorization: "Bearer " + accessToken },
+  });
+  const text = await resp.text();
+  if (!resp.ok) {
+    const challenge = resp.headers.get("WWW-Authenticate") || "";
+    showError("api_error", "The API returned HTTP " + resp.status + " " + challenge);
+    return;
+  }
+  const user = JSON.parse(text);
+  logStep("15", "called " + config.api_url + " through the gateway");
+  $("user-name").textContent = user.name || user.sub;
+  $("user-email").textContent = user.email || "";
+  $("user-sub").textContent = user.sub || "";
+  $("user-scope").textContent = user.scope || "";
+  $("api-response").textContent = JSON.stringify(user, null, 2);
+  show("signed-in");
+}
+
+async function main() {
+  config = await loadConfig();
+  $("login").addEventListener("click", () => login().catch(e => showError("client_error", e.message)));
+  $("retry").addEventListener("click", () => login().catch(e => showError("client_error", e.message)));
+  $("call-api").addEventListener("click", () => callAPI().catch(e => showError("client_error", e.message)));
+  $("logout").addEventListener("click", () => {
+    accessToken = null;
+    $("steps").replaceChildren();
+    show("signed-out");
+  });
+
+  if (window.location.pathname === "/callback") {
+    await handleCallback();
+    return;
+  }
+  show("signed-out");
+}
+
+main().catch(e => showError("client_error", e.message));

@@ -1,0 +1,105 @@
+package demoapp
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/oidcstack/oidcstack/internal/trace"
+)
+
+func newTestWebApp(t *testing.T) *Server {
+	t.Helper()
+	s, err := New(Config{
+		BaseURL:  "http://localhost:8080/",
+		Issuer:   "http://localhost:9001",
+		ClientID: "demo-web",
+		APIURL:   "http://localhost:8000/api/me",
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func TestWebAppConfigDocument(t *testing.T) {
+	s := newTestWebApp(t)
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/config.json", nil))
+
+	require.Equal(t, http.StatusOK, rec.Code)
+	var got map[string]string
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &got))
+	assert.Equal(t, map[string]string{
+		"issuer":                 "http://localhost:9001",
+		"authorization_endpoint": "http://localhost:9001/authorize",
+		"token_endpoint":         "http://localhost:9001/token",
+		"client_id":              "demo-web",
+		"redirect_uri":           "http://localhost:8080/callback",
+		"scope":                  "openid profile email",
+		"api_url":                "http://localhost:8000/api/me",
+	}, got)
+}
+
+func TestWebAppPageHeaders(t *testing.T) {
+	s := newTestWebApp(t)
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+
+	require.Equal(t, http.StatusOK, rec.Code)
+	assert.Contains(t, rec.Body.String(), `<button id="login"`)
+	assert.Equal(t, "DENY", rec.Header().Get("X-Frame-Options"))
+	assert.Equal(t, "no-referrer", rec.Header().Get("Referrer-Policy"))
+	csp := rec.Header().Get("Content-Security-Policy")
+	assert.Contains(t, csp, "script-src 'self'")
+	assert.Contains(t, csp, "connect-src 'self' http://localhost:9001 http://localhost:8000")
+	assert.Contains(t, csp, "frame-ancestors 'none'")
+}
+
+func TestWebAppTracesPageSteps(t *testing.T) {
+	s := newTestWebApp(t)
+	for _, target := range []string{"/", "/callback?code=the-code&state=the-state"} {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
+		require.Equal(t, http.StatusOK, rec.Code, target)
+	}
+
+	events := s.Trace().Events()
+	require.Len(t, events, 2)
+	assert.Equal(t, "1", events[0].Step)
+	assert.Equal(t, "14a", events[1].Step)
+	assert.Equal(t, trace.Fingerprint("the-state"), events[1].Fingerprints[trace.KeyAppState])
+	assert.Equal(t, trace.Fingerprint("the-code"), events[1].Fingerprints[trace.KeyCode])
+	for _, e := range events {
+		for _, fp := range e.Fingerprints {
+			assert.NotContains(t, fp, "the-")
+		}
+	}
+}
+
+func TestWebAppServesScript(t *testing.T) {
+	s := newTestWebApp(t)
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/app.js", nil))
+
+	require.Equal(t, http.StatusOK, rec.Code)
+	assert.Contains(t, rec.Header().Get("Content-Type"), "javascript")
+	assert.Contains(t, rec.Body.String(), `code_challenge_method: "S256"`)
+}
+
+func TestWebAppConfigValidate(t *testing.T) {
+	_, err := New(Config{BaseURL: "localhost:8080", APIURL: "ftp://x"})
+	require.Error(t, err)
+	msg := err.Error()
+	for _, want := range []string{
+		`BaseURL is "localhost:8080"`,
+		"Issuer is missing",
+		`APIURL is "ftp://x"`,
+		"ClientID is missing",
+	} {
+		assert.Contains(t, msg, want)
+	}
+}
