@@ -1,0 +1,142 @@
+package mockidp
+
+import (
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/oidcstack/oidcstack/internal/keys"
+)
+
+// issuer is the state of one issuer. Everything below mu is guarded by it;
+// the fields above are set in New and never change.
+type issuer struct {
+	name string
+	url  string // the issuer identifier, BaseURL + "/" + name
+	keys *keys.Set
+	// secure marks an https issuer, whose cookies get the Secure flag.
+	secure bool
+
+	mu       sync.Mutex
+	users    map[string]User   // by subject
+	emails   map[string]string // lower-case email to subject
+	clients  map[string]Client // by client ID
+	sessions map[string]*session
+	logins   map[string]*loginTx
+	codes    map[string]*authCode
+	access   map[string]*accessToken
+	refresh  map[string]*grant
+}
+
+func newIssuer(baseURL string, ic IssuerConfig, set *keys.Set) *issuer {
+	iss := &issuer{
+		name:     ic.Name,
+		url:      baseURL + "/" + ic.Name,
+		keys:     set,
+		users:    map[string]User{},
+		emails:   map[string]string{},
+		clients:  map[string]Client{},
+		sessions: map[string]*session{},
+		logins:   map[string]*loginTx{},
+		codes:    map[string]*authCode{},
+		access:   map[string]*accessToken{},
+		refresh:  map[string]*grant{},
+	}
+	for _, u := range ic.Users {
+		iss.putUser(u)
+	}
+	for _, c := range ic.Clients {
+		iss.clients[c.ID] = cloneClient(c)
+	}
+	return iss
+}
+
+// putUser stores u, replacing a user with the same subject. The caller holds
+// mu or owns iss exclusively.
+func (iss *issuer) putUser(u User) {
+	if old, ok := iss.users[u.Subject]; ok {
+		delete(iss.emails, strings.ToLower(old.Email))
+	}
+	iss.users[u.Subject] = u
+	iss.emails[strings.ToLower(u.Email)] = u.Subject
+}
+
+func (iss *issuer) client(id string) (Client, bool) {
+	iss.mu.Lock()
+	defer iss.mu.Unlock()
+	c, ok := iss.clients[id]
+	return c, ok
+}
+
+func (iss *issuer) user(subject string) (User, bool) {
+	iss.mu.Lock()
+	defer iss.mu.Unlock()
+	u, ok := iss.users[subject]
+	return u, ok
+}
+
+func (iss *issuer) userByEmail(email string) (User, bool) {
+	iss.mu.Lock()
+	defer iss.mu.Unlock()
+	u, ok := iss.users[iss.emails[strings.ToLower(email)]]
+	return u, ok
+}
+
+// clear drops every session, pending login, code and token.
+func (iss *issuer) clear() {
+	iss.mu.Lock()
+	defer iss.mu.Unlock()
+	clear(iss.sessions)
+	clear(iss.logins)
+	clear(iss.codes)
+	clear(iss.access)
+	clear(iss.refresh)
+}
+
+// sweep drops expired entries, so a long-running server does not grow
+// without bound. Refresh tokens do not expire and are dropped only when
+// revoked.
+func (iss *issuer) sweep(now time.Time) {
+	iss.mu.Lock()
+	defer iss.mu.Unlock()
+	for k, s := range iss.sessions {
+		if !now.Before(s.expiry) {
+			delete(iss.sessions, k)
+		}
+	}
+	for k, tx := range iss.logins {
+		if !now.Before(tx.expiry) {
+			delete(iss.logins, k)
+		}
+	}
+	for k, c := range iss.codes {
+		if !now.Before(c.forgetAt) {
+			delete(iss.codes, k)
+		}
+	}
+	for k, t := range iss.access {
+		if !now.Before(t.expiry) || t.grant.isRevoked() {
+			delete(iss.access, k)
+		}
+	}
+	for k, g := range iss.refresh {
+		if g.revoked {
+			delete(iss.refresh, k)
+		}
+	}
+}
+
+func cloneClient(c Client) Client {
+	c.RedirectURIs = append([]string(nil), c.RedirectURIs...)
+	c.PostLogoutRedirectURIs = append([]string(nil), c.PostLogoutRedirectURIs...)
+	return c
+}
+
+func (c Client) hasRedirectURI(uri string) bool {
+	for _, r := range c.RedirectURIs {
+		if r == uri {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,194 @@
+package mockidp
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/oidcstack/oidcstack/internal/httpx"
+	"github.com/oidcstack/oidcstack/internal/trace"
+)
+
+// sweepInterval is how often expired sessions, codes and tokens are dropped.
+const sweepInterval = time.Minute
+
+// Server is a running mock identity provider. It implements http.Handler;
+// it is safe for concurrent use.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	trace   *trace.Recorder
+	issuers map[string]*issuer
+	order   []string // issuer names in configuration order
+	mux     *http.ServeMux
+
+	closed    atomic.Bool
+	sweepMu   sync.Mutex
+	lastSweep time.Time
+}
+
+// New returns a server for cfg. It generates a key for each issuer that has
+// none (concurrently, about 70 ms each) and does not start listening: serve
+// it with net/http or [httptest].
+func New(cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+
+	sets, err := loadKeySets(cfg)
+	if err != nil {
+		return nil, err
+	}
+
+	s := &Server{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		trace:   cfg.Trace,
+		issuers: map[string]*issuer{},
+		mux:     http.NewServeMux(),
+	}
+	for i, ic := range cfg.Issuers {
+		iss := newIssuer(cfg.BaseURL, ic, sets[i])
+		iss.secure = strings.HasPrefix(cfg.BaseURL, "https://")
+		s.issuers[ic.Name] = iss
+		s.order = append(s.order, ic.Name)
+		s.log.Info("issuer ready", "issuer", iss.url, "users", len(ic.Users),
+			"clients", len(ic.Clients), "key_id", sets[i].Signing().ID)
+	}
+	s.routes()
+	return s, nil
+}
+
+// routes lists every route of the server. Issuer routes carry the issuer
+// name as their first path segment.
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /healthz", httpx.Healthz)
+	s.mux.Handle("GET /_trace", s.trace.Handler())
+
+	// RFC 8414 section 3.1: metadata of an issuer with a path is also
+	// served at the path-inserted location.
+	s.mux.HandleFunc("GET /.well-known/openid-configuration/{issuer}", s.withIssuer(s.handleDiscovery))
+	s.mux.HandleFunc("GET /.well-known/oauth-authorization-server/{issuer}", s.withIssuer(s.handleDiscovery))
+
+	s.mux.HandleFunc("GET /{issuer}/.well-known/openid-configuration", s.withIssuer(s.handleDiscovery))
+	s.mux.HandleFunc("GET /{issuer}/jwks", s.withIssuer(s.handleJWKS))
+	s.mux.HandleFunc("GET /{issuer}/authorize", s.withIssuer(s.handleAuthorize))
+	s.mux.HandleFunc("POST /{issuer}/authorize", s.withIssuer(s.handleAuthorize))
+	s.mux.HandleFunc("GET /{issuer}/login", s.withIssuer(s.handleLoginPage))
+	s.mux.HandleFunc("POST /{issuer}/login", s.withIssuer(s.handleLogin))
+	s.mux.HandleFunc("GET /{issuer}/consent", s.withIssuer(s.handleConsentPage))
+	s.mux.HandleFunc("POST /{issuer}/consent", s.withIssuer(s.handleConsent))
+	s.mux.HandleFunc("POST /{issuer}/token", s.withIssuer(s.handleToken))
+	s.mux.HandleFunc("GET /{issuer}/userinfo", s.withIssuer(s.handleUserinfo))
+	s.mux.HandleFunc("POST /{issuer}/userinfo", s.withIssuer(s.handleUserinfo))
+	s.mux.HandleFunc("POST /{issuer}/revoke", s.withIssuer(s.handleRevoke))
+	s.mux.HandleFunc("GET /{issuer}/tokeninfo", s.withIssuer(s.handleTokeninfo))
+	s.mux.HandleFunc("POST /{issuer}/tokeninfo", s.withIssuer(s.handleTokeninfo))
+	s.mux.HandleFunc("GET /{issuer}/logout", s.withIssuer(s.handleLogout))
+	s.mux.HandleFunc("POST /{issuer}/logout", s.withIssuer(s.handleLogout))
+}
+
+// withIssuer resolves the {issuer} path segment and answers 404 for an
+// unknown issuer.
+func (s *Server) withIssuer(h func(http.ResponseWriter, *http.Request, *issuer)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		iss, ok := s.issuers[r.PathValue("issuer")]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		h(w, r, iss)
+	}
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.closed.Load() {
+		http.Error(w, "mockidp: server closed", http.StatusServiceUnavailable)
+		return
+	}
+	s.maybeSweep()
+	s.mux.ServeHTTP(w, r)
+}
+
+// Close drops every session, code and token. Requests after Close get 503.
+// The server has no background goroutines, so Close never blocks.
+func (s *Server) Close() {
+	if s.closed.Swap(true) {
+		return
+	}
+	for _, iss := range s.issuers {
+		iss.clear()
+	}
+	s.log.Info("mockidp closed")
+}
+
+// Issuer returns the issuer URL of the issuer called name, such as
+// "http://127.0.0.1:9000/google", or "" if the server has no such issuer.
+func (s *Server) Issuer(name string) string {
+	iss, ok := s.issuers[name]
+	if !ok {
+		return ""
+	}
+	return iss.url
+}
+
+// Issuers returns the names of the server's issuers in configuration order.
+func (s *Server) Issuers() []string {
+	return append([]string(nil), s.order...)
+}
+
+// Trace returns the recorder of the steps this server performed.
+func (s *Server) Trace() *trace.Recorder { return s.trace }
+
+func (s *Server) now() time.Time { return s.cfg.Clock() }
+
+// maybeSweep drops expired state at most once per sweepInterval.
+func (s *Server) maybeSweep() {
+	now := s.now()
+	s.sweepMu.Lock()
+	due := now.Sub(s.lastSweep) >= sweepInterval
+	if due {
+		s.lastSweep = now
+	}
+	s.sweepMu.Unlock()
+	if due {
+		for _, iss := range s.issuers {
+			iss.sweep(now)
+		}
+	}
+}
+
+// record traces one step of request r. keyValues alternates correlation
+// keys and raw values; values are stored only as fingerprints.
+func (s *Server) record(r *http.Request, start time.Time, step string, status int, note string, keyValues ...string) {
+	e := trace.Event{
+		Step:     step,
+		Method:   r.Method,
+		Path:     r.URL.Path,
+		Status:   status,
+		Duration: time.Since(start),
+		Note:     note,
+	}
+	for i := 0; i+1 < len(keyValues); i += 2 {
+		if keyValues[i+1] == "" {
+			continue
+		}
+		if e.Fingerprints == nil {
+			e.Fingerprints = map[string]string{}
+		}
+		e.Fingerprints[keyValues[i]] = trace.Fingerprint(keyValues[i+1])
+	}
+	s.trace.Record(r.Context(), e)
+}
+
+// issuerNotFound is the error of the exported methods that take an issuer
+// name.
+func issuerNotFound(name string) error {
+	return fmt.Errorf("mockidp: no issuer named %q", name)
+}
