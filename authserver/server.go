@@ -1,0 +1,209 @@
+// Package authserver is the OAuth 2.0 authorization server and OpenID
+// provider of oidcstack, and an OpenID Connect relying party of one or more
+// upstream identity providers.
+//
+// Users log in at an upstream provider (steps 3 to 11b of the login flow);
+// the server then keeps its own users and sessions and issues its own
+// opaque, revocable access tokens to its clients (13b, 14c). The gateway
+// checks those tokens by introspection (16) and trades them for short-lived
+// JWTs by token exchange (17).
+//
+// Supported: the authorization code grant with PKCE S256 (required for
+// public clients), client_secret_basic for confidential clients,
+// introspection (RFC 7662), token exchange (RFC 8693) issuing RFC 9068 JWTs,
+// and OpenID Connect ID tokens. Not supported: dynamic client registration,
+// request objects, client_secret_post and private_key_jwt.
+package authserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/oidcstack/oidcstack/authserver/store"
+	"github.com/oidcstack/oidcstack/internal/httpx"
+	"github.com/oidcstack/oidcstack/internal/keys"
+	"github.com/oidcstack/oidcstack/internal/oauth"
+	"github.com/oidcstack/oidcstack/internal/trace"
+)
+
+// Server is the authorization server. It implements http.Handler.
+type Server struct {
+	issuer    string
+	store     store.Store
+	ownsStore bool
+	clients   map[string]*Client
+	// webOrigins are the web origins of all clients, for CORS.
+	webOrigins map[string]bool
+	upstreams map[string]*upstream
+	// upstreamOrder lists the upstream IDs in configuration order, for
+	// the login page.
+	upstreamOrder []string
+	keys          *keys.Set
+
+	accessTTL, refreshTTL, codeTTL, exchangedTTL time.Duration
+	transactionTTL, sessionTTL                   time.Duration
+	secureCookies                                bool
+
+	now    func() time.Time
+	log    *slog.Logger
+	client *http.Client
+	trace  *trace.Recorder
+	pages  *pages
+	mux    *http.ServeMux
+}
+
+// New validates cfg and returns a server. It reads or creates its signing
+// keys in the store but never calls an upstream provider: discovery happens
+// on first use and is retried after a failure.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("authserver: invalid config: %w", err)
+	}
+	s := &Server{
+		issuer:         cfg.Issuer,
+		store:          cfg.Store,
+		clients:        make(map[string]*Client, len(cfg.Clients)),
+		webOrigins:     make(map[string]bool),
+		upstreams:      make(map[string]*upstream, len(cfg.Upstreams)),
+		accessTTL:      durationOr(cfg.AccessTokenTTL, DefaultAccessTokenTTL),
+		refreshTTL:     durationOr(cfg.RefreshTokenTTL, DefaultRefreshTokenTTL),
+		codeTTL:        durationOr(cfg.CodeTTL, DefaultCodeTTL),
+		exchangedTTL:   durationOr(cfg.ExchangedTokenTTL, DefaultExchangedTokenTTL),
+		transactionTTL: durationOr(cfg.TransactionTTL, DefaultTransactionTTL),
+		sessionTTL:     durationOr(cfg.SessionTTL, DefaultSessionTTL),
+		secureCookies:  isHTTPS(cfg.Issuer),
+		now:            cfg.Clock,
+		log:            cfg.Logger,
+		client:         cfg.HTTPClient,
+		trace:          cfg.Trace,
+		pages:          newPages(),
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.client == nil {
+		s.client = &http.Client{Timeout: 10 * time.Second, Transport: &trace.Transport{}}
+	}
+	if s.trace == nil {
+		s.trace = trace.NewRecorder("authserver", s.log, s.now, 0)
+	}
+	for i := range cfg.Clients {
+		c := cfg.Clients[i]
+		s.clients[c.ID] = &c
+		for _, origin := range c.WebOrigins {
+			s.webOrigins[origin] = true
+		}
+	}
+	for _, up := range cfg.Upstreams {
+		s.upstreams[up.ID] = newUpstream(up, cfg.Issuer+"/callback/"+up.ID)
+		s.upstreamOrder = append(s.upstreamOrder, up.ID)
+	}
+
+	ctx := context.Background()
+	if s.store == nil {
+		st, err := store.OpenSQLiteMemory(ctx, "authserver-"+oauth.NewToken())
+		if err != nil {
+			return nil, fmt.Errorf("authserver: open in-memory store: %w", err)
+		}
+		s.store, s.ownsStore = st, true
+	}
+	set, err := s.loadSigningKeys(ctx, cfg.SigningKeys)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.keys = set
+
+	s.mux = http.NewServeMux()
+	s.routes(s.mux)
+	s.log.Info("authserver configured", "issuer", s.issuer, "clients", len(s.clients),
+		"upstreams", len(s.upstreams), "signing_key", set.Signing().ID)
+	return s, nil
+}
+
+// routes lists every endpoint of the server.
+func (s *Server) routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /.well-known/oauth-authorization-server", s.handleMetadata)
+	mux.HandleFunc("GET /.well-known/openid-configuration", s.handleMetadata)
+	mux.Handle("GET /jwks", s.keys.Handler())
+
+	mux.Handle("GET /authorize", s.page(s.handleAuthorize))
+	mux.Handle("GET /login", s.page(s.handleLoginPage))
+	mux.Handle("POST /login", s.page(s.handleLoginSubmit))
+	mux.Handle("GET /callback/{idp}", s.page(s.handleCallback))
+	mux.Handle("GET /authorize/resume", s.page(s.handleResume))
+
+	mux.Handle("POST /token", s.api(s.handleToken))
+	mux.HandleFunc("OPTIONS /token", s.preflight("POST", "Content-Type"))
+	mux.Handle("POST /introspect", s.api(s.handleIntrospect))
+	mux.Handle("POST /revoke", s.api(s.handleRevoke))
+	mux.HandleFunc("OPTIONS /revoke", s.preflight("POST", "Content-Type"))
+	mux.HandleFunc("GET /userinfo", s.handleUserInfo)
+	mux.HandleFunc("POST /userinfo", s.handleUserInfo)
+	mux.HandleFunc("OPTIONS /userinfo", s.preflight("GET, POST", "Authorization"))
+
+	mux.HandleFunc("GET /healthz", httpx.Healthz)
+	mux.Handle("GET /_trace", s.trace.Handler())
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mux.ServeHTTP(w, r)
+}
+
+// Close releases the store if the server opened it.
+func (s *Server) Close() {
+	if s.ownsStore {
+		if err := s.store.Close(); err != nil {
+			s.log.Warn("close store failed", "err", err)
+		}
+	}
+}
+
+// Trace returns the server's step recorder.
+func (s *Server) Trace() *trace.Recorder { return s.trace }
+
+// Keys returns the server's signing keys, signing key first.
+func (s *Server) Keys() []*keys.Key { return s.keys.Keys() }
+
+// maxFormBytes bounds request bodies; no valid request comes close.
+const maxFormBytes = 64 << 10
+
+// parseForm parses the query and, for a POST, the url-encoded body.
+func parseForm(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		return oauth.Wrap(oauth.ErrInvalidRequest, "The request body is not a valid form.", err)
+	}
+	return nil
+}
+
+// singleParam returns the value of a parameter that may appear at most
+// once (RFC 6749 section 3.1).
+func singleParam(form map[string][]string, name string) (string, error) {
+	values := form[name]
+	switch len(values) {
+	case 0:
+		return "", nil
+	case 1:
+		return values[0], nil
+	default:
+		return "", oauth.NewError(oauth.ErrInvalidRequest, fmt.Sprintf("The %s parameter appears more than once.", name))
+	}
+}
+
+// errorCode returns the OAuth error code of err, for logs and traces.
+func errorCode(err error) string {
+	var oe *oauth.Error
+	if errors.As(err, &oe) {
+		return oe.Code
+	}
+	return oauth.ErrServerError
+}

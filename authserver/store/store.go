@@ -1,0 +1,119 @@
+// Package store defines what the authorization server keeps between
+// requests and restarts: users, sessions, login transactions, authorization
+// codes, access and refresh tokens, and signing keys. [Store] is the only
+// seam; [OpenSQLite] and its siblings return the embedded SQLite
+// implementation, and package storetest holds the conformance test that
+// every implementation runs.
+//
+// Secrets are stored only in a form that is useless to someone who reads
+// the database: codes, access tokens, refresh tokens and session IDs arrive
+// here already hashed by the caller (their field is called Hash or ID and
+// the caller decides what goes in). Signing keys are the exception, because
+// the server must be able to sign with them after a restart.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors every implementation returns, compared with errors.Is.
+var (
+	// ErrNotFound means no live record has the given key.
+	ErrNotFound = errors.New("store: not found")
+	// ErrAlreadyUsed means a single-use record (an authorization code, a
+	// refresh token or an upstream state) was used before.
+	ErrAlreadyUsed = errors.New("store: already used")
+	// ErrConflict means a record with the same key already exists.
+	ErrConflict = errors.New("store: conflict")
+)
+
+// Store is the storage of the authorization server. Every method is safe
+// for concurrent use, and each method that writes does so in one
+// transaction: it either makes all of its changes or none.
+type Store interface {
+	// UpsertUser finds the user with u's (Issuer, Subject) and replaces its
+	// profile with u's, or creates u when there is none. It returns the
+	// stored user; u.ID is used only when the user is created. Users are
+	// never matched by email.
+	UpsertUser(ctx context.Context, u User) (User, error)
+	// GetUser returns the user with the given ID.
+	GetUser(ctx context.Context, id string) (User, error)
+
+	// CreateSession stores a new session.
+	CreateSession(ctx context.Context, s Session) error
+	// GetSession returns the session with the given ID, expired or not.
+	GetSession(ctx context.Context, id string) (Session, error)
+	// DeleteSession removes a session; a missing session is not an error.
+	DeleteSession(ctx context.Context, id string) error
+
+	// CreateTransaction stores a new login transaction.
+	CreateTransaction(ctx context.Context, t Transaction) error
+	// GetTransaction returns the login transaction with the given ID.
+	GetTransaction(ctx context.Context, id string) (Transaction, error)
+	// SetTransactionUpstream records the upstream request the transaction
+	// waits for, replacing any earlier one.
+	SetTransactionUpstream(ctx context.Context, id string, up UpstreamRequest) error
+	// ConsumeUpstreamState clears the transaction's upstream state if it
+	// equals state and returns the transaction as it was, so each upstream
+	// state is accepted once. It returns ErrAlreadyUsed when the state does
+	// not match or was used before.
+	ConsumeUpstreamState(ctx context.Context, id, state string) (Transaction, error)
+	// SetTransactionSession binds the transaction to the session created at
+	// its login.
+	SetTransactionSession(ctx context.Context, id, sessionID string) error
+	// TakeTransaction deletes the transaction and returns it, so it can be
+	// resumed once.
+	TakeTransaction(ctx context.Context, id string) (Transaction, error)
+
+	// CreateAuthCode stores a new authorization code.
+	CreateAuthCode(ctx context.Context, c AuthCode) error
+	// RedeemAuthCode marks the code with the given hash used and stores the
+	// tokens that issue builds from it, in one transaction. When issue
+	// returns an error nothing changes and that error is returned. A code
+	// used before gives ErrAlreadyUsed without calling issue.
+	RedeemAuthCode(ctx context.Context, hash string, issue func(AuthCode) (Tokens, error)) error
+
+	// CreateAccessToken stores a new access token.
+	CreateAccessToken(ctx context.Context, t AccessToken) error
+	// GetAccessToken returns the access token with the given hash, revoked
+	// or expired ones included.
+	GetAccessToken(ctx context.Context, hash string) (AccessToken, error)
+	// RevokeAccessToken marks the access token with the given hash revoked.
+	RevokeAccessToken(ctx context.Context, hash string) error
+
+	// GetRefreshToken returns the refresh token with the given hash.
+	GetRefreshToken(ctx context.Context, hash string) (RefreshToken, error)
+	// RotateRefreshToken marks the refresh token with the given hash used
+	// and stores the tokens that issue builds from it, in one transaction.
+	// When issue returns an error nothing changes. A token used before gives
+	// ErrAlreadyUsed without calling issue; the caller should then revoke
+	// the grant, since a used refresh token in use again means one copy
+	// was stolen (RFC 9700 section 4.14.2).
+	RotateRefreshToken(ctx context.Context, hash string, issue func(RefreshToken) (Tokens, error)) error
+	// RevokeRefreshToken marks the refresh token with the given hash revoked.
+	RevokeRefreshToken(ctx context.Context, hash string) error
+
+	// RevokeGrant revokes every access and refresh token of the grant.
+	RevokeGrant(ctx context.Context, grantID string) error
+
+	// AddSigningKey stores a signing key.
+	AddSigningKey(ctx context.Context, k SigningKey) error
+	// SigningKeys returns every stored signing key, newest first.
+	SigningKeys(ctx context.Context) ([]SigningKey, error)
+
+	// DeleteExpired removes sessions, transactions, codes and tokens that
+	// expired before now, and returns how many records it removed.
+	DeleteExpired(ctx context.Context, now time.Time) (int64, error)
+
+	// Close releases the store's resources.
+	Close() error
+}
+
+// Tokens are the tokens issued by one grant, stored together.
+type Tokens struct {
+	Access AccessToken
+	// Refresh is nil when no refresh token is issued.
+	Refresh *RefreshToken
+}

@@ -1,0 +1,358 @@
+// Package storetest is the conformance test of [store.Store]: every
+// implementation runs [Run] against a fresh, empty store, so all backends
+// behave the same way.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/oidcstack/oidcstack/authserver/store"
+)
+
+// Run runs the conformance tests. open must return a new, empty store; Run
+// closes it when each subtest ends.
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	tests := []struct {
+		name string
+		run  func(t *testing.T, s store.Store)
+	}{
+		{"UserUpsert", testUserUpsert},
+		{"Session", testSession},
+		{"Transaction", testTransaction},
+		{"UpstreamStateSingleUse", testUpstreamStateSingleUse},
+		{"AuthCodeRedeem", testAuthCodeRedeem},
+		{"AuthCodeConcurrentRedeem", testAuthCodeConcurrentRedeem},
+		{"AccessTokenRevoke", testAccessTokenRevoke},
+		{"RefreshTokenRotation", testRefreshTokenRotation},
+		{"SigningKeys", testSigningKeys},
+		{"DeleteExpired", testDeleteExpired},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := open(t)
+			t.Cleanup(func() { _ = s.Close() })
+			tt.run(t, s)
+		})
+	}
+}
+
+// base is a fixed time, so stored times can be compared exactly.
+var base = time.Date(2026, 1, 2, 3, 4, 5, 600, time.UTC)
+
+func newUser(t *testing.T, s store.Store, id, subject string) store.User {
+	t.Helper()
+	u, err := s.UpsertUser(context.Background(), store.User{
+		ID: id, Issuer: "https://idp.example", Subject: subject,
+		Profile:   store.Profile{Email: subject + "@example.com", EmailVerified: true, Name: "User " + subject},
+		CreatedAt: base, UpdatedAt: base,
+	})
+	require.NoError(t, err)
+	return u
+}
+
+func testUserUpsert(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	created := newUser(t, s, "u1", "alice")
+	assert.Equal(t, "u1", created.ID)
+	assert.True(t, created.CreatedAt.Equal(base))
+
+	// A second login with a new profile keeps the ID and creation time.
+	later := base.Add(time.Hour)
+	updated, err := s.UpsertUser(ctx, store.User{
+		ID: "u-other", Issuer: "https://idp.example", Subject: "alice",
+		Profile:   store.Profile{Email: "new@example.com", Name: "Alice New", GivenName: "Alice", FamilyName: "New", Picture: "https://pic.example/a"},
+		CreatedAt: later, UpdatedAt: later,
+	})
+	require.NoError(t, err)
+	assert.Equal(t, "u1", updated.ID)
+	assert.True(t, updated.CreatedAt.Equal(base), "creation time kept")
+	assert.True(t, updated.UpdatedAt.Equal(later))
+	assert.Equal(t, "new@example.com", updated.Profile.Email)
+	assert.False(t, updated.Profile.EmailVerified)
+	assert.Equal(t, "Alice", updated.Profile.GivenName)
+
+	got, err := s.GetUser(ctx, "u1")
+	require.NoError(t, err)
+	assert.Equal(t, updated.Profile, got.Profile)
+
+	// The same email at another issuer is another user.
+	other, err := s.UpsertUser(ctx, store.User{
+		ID: "u2", Issuer: "https://other.example", Subject: "alice",
+		Profile: store.Profile{Email: "new@example.com"}, CreatedAt: base, UpdatedAt: base,
+	})
+	require.NoError(t, err)
+	assert.Equal(t, "u2", other.ID)
+
+	_, err = s.GetUser(ctx, "missing")
+	assert.ErrorIs(t, err, store.ErrNotFound)
+}
+
+func testSession(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	newUser(t, s, "u1", "alice")
+	ses := store.Session{ID: "s1", UserID: "u1", UpstreamID: "google", AuthTime: base, CreatedAt: base, ExpiresAt: base.Add(time.Hour)}
+	require.NoError(t, s.CreateSession(ctx, ses))
+	assert.ErrorIs(t, s.CreateSession(ctx, ses), store.ErrConflict)
+
+	got, err := s.GetSession(ctx, "s1")
+	require.NoError(t, err)
+	assert.Equal(t, ses, got)
+
+	require.NoError(t, s.DeleteSession(ctx, "s1"))
+	_, err = s.GetSession(ctx, "s1")
+	assert.ErrorIs(t, err, store.ErrNotFound)
+	assert.NoError(t, s.DeleteSession(ctx, "s1"), "deleting a missing session")
+}
+
+func newTransaction(id string) store.Transaction {
+	return store.Transaction{
+		ID: id, ClientID: "web", RedirectURI: "https://app.example/cb", ResponseType: "code",
+		Scope: "openid email", State: "app-state", Nonce: "app-nonce",
+		CodeChallenge: "challenge", CodeChallengeMethod: "S256", Prompt: "login", MaxAge: -1,
+		CSRFToken: "csrf", CreatedAt: base, ExpiresAt: base.Add(10 * time.Minute),
+	}
+}
+
+func testTransaction(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tx := newTransaction("t1")
+	require.NoError(t, s.CreateTransaction(ctx, tx))
+	assert.ErrorIs(t, s.CreateTransaction(ctx, tx), store.ErrConflict)
+
+	got, err := s.GetTransaction(ctx, "t1")
+	require.NoError(t, err)
+	assert.Equal(t, tx, got)
+
+	up := store.UpstreamRequest{UpstreamID: "google", State: "up-state", Nonce: "up-nonce", CodeVerifier: "verifier"}
+	require.NoError(t, s.SetTransactionUpstream(ctx, "t1", up))
+	require.NoError(t, s.SetTransactionSession(ctx, "t1", "s1"))
+	got, err = s.GetTransaction(ctx, "t1")
+	require.NoError(t, err)
+	assert.Equal(t, up, got.Upstream)
+	assert.Equal(t, "s1", got.SessionID)
+	assert.ErrorIs(t, s.SetTransactionUpstream(ctx, "missing", up), store.ErrNotFound)
+
+	taken, err := s.TakeTransaction(ctx, "t1")
+	require.NoError(t, err)
+	assert.Equal(t, got, taken)
+	_, err = s.TakeTransaction(ctx, "t1")
+	assert.ErrorIs(t, err, store.ErrNotFound, "a transaction resumes once")
+}
+
+func testUpstreamStateSingleUse(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	require.NoError(t, s.CreateTransaction(ctx, newTransaction("t1")))
+	_, err := s.ConsumeUpstreamState(ctx, "t1", "")
+	assert.ErrorIs(t, err, store.ErrAlreadyUsed, "no upstream request sent yet")
+
+	up := store.UpstreamRequest{UpstreamID: "google", State: "up-state", Nonce: "n", CodeVerifier: "v"}
+	require.NoError(t, s.SetTransactionUpstream(ctx, "t1", up))
+	_, err = s.ConsumeUpstreamState(ctx, "t1", "wrong")
+	assert.ErrorIs(t, err, store.ErrAlreadyUsed)
+
+	got, err := s.ConsumeUpstreamState(ctx, "t1", "up-state")
+	require.NoError(t, err)
+	assert.Equal(t, up, got.Upstream, "the transaction as it was before")
+
+	_, err = s.ConsumeUpstreamState(ctx, "t1", "up-state")
+	assert.ErrorIs(t, err, store.ErrAlreadyUsed, "replayed state")
+	_, err = s.ConsumeUpstreamState(ctx, "missing", "up-state")
+	assert.ErrorIs(t, err, store.ErrNotFound)
+}
+
+func newCode(hash string) store.AuthCode {
+	return store.AuthCode{
+		Hash: hash, ClientID: "web", RedirectURI: "https://app.example/cb", UserID: "u1",
+		SessionID: "s1", Scope: "openid", Nonce: "n", CodeChallenge: "c", CodeChallengeMethod: "S256",
+		AuthTime: base, CreatedAt: base, ExpiresAt: base.Add(time.Minute),
+	}
+}
+
+func tokensFor(c store.AuthCode, hash string) store.Tokens {
+	return store.Tokens{Access: store.AccessToken{
+		Hash: hash, ClientID: c.ClientID, UserID: c.UserID, Scope: c.Scope,
+		Audiences: []string{"api-a", "api-b"}, GrantID: c.Hash, IssuedAt: base, ExpiresAt: base.Add(time.Hour),
+	}}
+}
+
+func testAuthCodeRedeem(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	newUser(t, s, "u1", "alice")
+	code := newCode("c1")
+	require.NoError(t, s.CreateAuthCode(ctx, code))
+	assert.ErrorIs(t, s.CreateAuthCode(ctx, code), store.ErrConflict)
+
+	// An issue error changes nothing: the code stays redeemable.
+	errRejected := errors.New("rejected")
+	err := s.RedeemAuthCode(ctx, "c1", func(store.AuthCode) (store.Tokens, error) { return store.Tokens{}, errRejected })
+	assert.ErrorIs(t, err, errRejected)
+
+	var seen store.AuthCode
+	err = s.RedeemAuthCode(ctx, "c1", func(c store.AuthCode) (store.Tokens, error) {
+		seen = c
+		return tokensFor(c, "at1"), nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, code, seen)
+
+	at, err := s.GetAccessToken(ctx, "at1")
+	require.NoError(t, err)
+	assert.Equal(t, tokensFor(code, "at1").Access, at)
+
+	called := false
+	err = s.RedeemAuthCode(ctx, "c1", func(c store.AuthCode) (store.Tokens, error) {
+		called = true
+		return tokensFor(c, "at2"), nil
+	})
+	assert.ErrorIs(t, err, store.ErrAlreadyUsed)
+	assert.False(t, called, "issue is not called for a used code")
+
+	err = s.RedeemAuthCode(ctx, "missing", func(c store.AuthCode) (store.Tokens, error) { return tokensFor(c, "at3"), nil })
+	assert.ErrorIs(t, err, store.ErrNotFound)
+
+	// Revoking the grant revokes the tokens issued for the code.
+	require.NoError(t, s.RevokeGrant(ctx, "c1"))
+	at, err = s.GetAccessToken(ctx, "at1")
+	require.NoError(t, err)
+	assert.True(t, at.Revoked)
+}
+
+func testAuthCodeConcurrentRedeem(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	newUser(t, s, "u1", "alice")
+	require.NoError(t, s.CreateAuthCode(ctx, newCode("c1")))
+
+	const attempts = 8
+	var wg sync.WaitGroup
+	errs := make([]error, attempts)
+	for i := range attempts {
+		wg.Go(func() {
+			errs[i] = s.RedeemAuthCode(ctx, "c1", func(c store.AuthCode) (store.Tokens, error) {
+				return tokensFor(c, "at-"+string(rune('a'+i))), nil
+			})
+		})
+	}
+	wg.Wait()
+
+	succeeded := 0
+	for _, err := range errs {
+		if err == nil {
+			succeeded++
+			continue
+		}
+		assert.ErrorIs(t, err, store.ErrAlreadyUsed)
+	}
+	assert.Equal(t, 1, succeeded, "exactly one redemption wins")
+}
+
+func testAccessTokenRevoke(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	newUser(t, s, "u1", "alice")
+	at := tokensFor(newCode("c1"), "at1").Access
+	require.NoError(t, s.CreateAccessToken(ctx, at))
+	assert.ErrorIs(t, s.CreateAccessToken(ctx, at), store.ErrConflict)
+
+	require.NoError(t, s.RevokeAccessToken(ctx, "at1"))
+	got, err := s.GetAccessToken(ctx, "at1")
+	require.NoError(t, err)
+	assert.True(t, got.Revoked)
+
+	assert.ErrorIs(t, s.RevokeAccessToken(ctx, "missing"), store.ErrNotFound)
+	_, err = s.GetAccessToken(ctx, "missing")
+	assert.ErrorIs(t, err, store.ErrNotFound)
+}
+
+func testRefreshTokenRotation(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	newUser(t, s, "u1", "alice")
+	first := store.Tokens{
+		Access: tokensFor(newCode("g1"), "at1").Access,
+		Refresh: &store.RefreshToken{
+			Hash: "rt1", ClientID: "web", UserID: "u1", Scope: "openid", Audiences: []string{"api-a"},
+			GrantID: "g1", AuthTime: base, IssuedAt: base, ExpiresAt: base.Add(24 * time.Hour),
+		},
+	}
+	require.NoError(t, s.CreateAuthCode(ctx, newCode("g1")))
+	require.NoError(t, s.RedeemAuthCode(ctx, "g1", func(store.AuthCode) (store.Tokens, error) { return first, nil }))
+
+	got, err := s.GetRefreshToken(ctx, "rt1")
+	require.NoError(t, err)
+	assert.Equal(t, *first.Refresh, got)
+
+	next := func(old store.RefreshToken, suffix string) store.Tokens {
+		r := old
+		r.Hash, r.Used = "rt"+suffix, false
+		a := first.Access
+		a.Hash = "at" + suffix
+		return store.Tokens{Access: a, Refresh: &r}
+	}
+	require.NoError(t, s.RotateRefreshToken(ctx, "rt1", func(old store.RefreshToken) (store.Tokens, error) {
+		return next(old, "2"), nil
+	}))
+	old, err := s.GetRefreshToken(ctx, "rt1")
+	require.NoError(t, err)
+	assert.True(t, old.Used)
+
+	err = s.RotateRefreshToken(ctx, "rt1", func(old store.RefreshToken) (store.Tokens, error) { return next(old, "3"), nil })
+	assert.ErrorIs(t, err, store.ErrAlreadyUsed, "reused refresh token")
+
+	require.NoError(t, s.RevokeGrant(ctx, "g1"))
+	for _, hash := range []string{"rt1", "rt2"} {
+		rt, err := s.GetRefreshToken(ctx, hash)
+		require.NoError(t, err)
+		assert.True(t, rt.Revoked, hash)
+	}
+	for _, hash := range []string{"at1", "at2"} {
+		at, err := s.GetAccessToken(ctx, hash)
+		require.NoError(t, err)
+		assert.True(t, at.Revoked, hash)
+	}
+
+	require.NoError(t, s.RevokeRefreshToken(ctx, "rt2"))
+	assert.ErrorIs(t, s.RevokeRefreshToken(ctx, "missing"), store.ErrNotFound)
+}
+
+func testSigningKeys(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	keys, err := s.SigningKeys(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, keys)
+
+	older := store.SigningKey{ID: "k1", PEM: []byte("pem-1"), CreatedAt: base}
+	newer := store.SigningKey{ID: "k2", PEM: []byte("pem-2"), CreatedAt: base.Add(time.Hour)}
+	require.NoError(t, s.AddSigningKey(ctx, older))
+	require.NoError(t, s.AddSigningKey(ctx, newer))
+	assert.ErrorIs(t, s.AddSigningKey(ctx, older), store.ErrConflict)
+
+	keys, err = s.SigningKeys(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []store.SigningKey{newer, older}, keys, "newest first")
+}
+
+func testDeleteExpired(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	newUser(t, s, "u1", "alice")
+	expired := newTransaction("t-old")
+	expired.ExpiresAt = base.Add(-time.Second)
+	require.NoError(t, s.CreateTransaction(ctx, expired))
+	require.NoError(t, s.CreateTransaction(ctx, newTransaction("t-live")))
+	require.NoError(t, s.CreateSession(ctx, store.Session{ID: "s-old", UserID: "u1", AuthTime: base, CreatedAt: base, ExpiresAt: base.Add(-time.Second)}))
+
+	n, err := s.DeleteExpired(ctx, base)
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), n)
+
+	_, err = s.GetTransaction(ctx, "t-old")
+	assert.ErrorIs(t, err, store.ErrNotFound)
+	_, err = s.GetSession(ctx, "s-old")
+	assert.ErrorIs(t, err, store.ErrNotFound)
+	_, err = s.GetTransaction(ctx, "t-live")
+	assert.NoError(t, err)
+}
