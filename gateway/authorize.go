@@ -1,0 +1,165 @@
+package gateway
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/oidcstack/oidcstack/internal/oauth"
+	"github.com/oidcstack/oidcstack/internal/trace"
+)
+
+// jwtExpiryMargin is how long before the JWT's expiry the gateway stops
+// forwarding it from the cache, so the JWT is still valid when the
+// upstream checks it.
+const jwtExpiryMargin = 10 * time.Second
+
+// authorize returns the result of steps 16 and 17 for token and the
+// route's audience, from the cache or from the authorization server.
+// Concurrent requests that miss the cache for the same token and audience
+// share one introspection and one exchange.
+func (s *Server) authorize(r *http.Request, rt *route, token string) (*tokenResult, error) {
+	key := cacheKey{tokenHash: oauth.HashToken(token), audience: rt.Audience}
+	if res, ok := s.cache.get(key, s.cfg.Clock()); ok {
+		s.traceReuse(r, token, res, "from cache")
+		return res, nil
+	}
+
+	// Only the first caller's function runs, so the other callers keep
+	// this note.
+	reuseNote := "shared with a concurrent request"
+	value, err, _ := s.flight.Do(key.tokenHash+"\x00"+key.audience, func() (any, error) {
+		// A request that finished just before this call started may have
+		// filled the cache.
+		if res, ok := s.cache.get(key, s.cfg.Clock()); ok {
+			reuseNote = "from cache"
+			return res, nil
+		}
+		reuseNote = ""
+		// The shared call must not fail because the first client went
+		// away. The HTTP client's timeout bounds it.
+		return s.resolve(context.WithoutCancel(r.Context()), key, token)
+	})
+	if err != nil {
+		return nil, err
+	}
+	res := value.(*tokenResult)
+	if reuseNote != "" {
+		s.traceReuse(r, token, res, reuseNote)
+	}
+	return res, nil
+}
+
+// resolve performs steps 16 and 17 and caches the result.
+func (s *Server) resolve(ctx context.Context, key cacheKey, token string) (*tokenResult, error) {
+	now := s.cfg.Clock()
+	expires := now.Add(s.cfg.CacheWindow)
+
+	info, err := s.auth.introspect(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if !info.usable(now, key.audience) {
+		res := &tokenResult{expires: expires}
+		s.cache.put(key, res, now)
+		return res, nil
+	}
+	if info.Expiry != 0 {
+		expires = earliest(expires, time.Unix(info.Expiry, 0))
+	}
+
+	exchanged, err := s.auth.exchange(ctx, token, key.audience)
+	if errors.Is(err, errTokenRejected) {
+		res := &tokenResult{expires: expires}
+		s.cache.put(key, res, now)
+		return res, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+
+	// A JWT of unknown lifetime is used once and not cached.
+	if jwtExpiry := exchanged.expiry(now); jwtExpiry.IsZero() {
+		expires = time.Time{}
+	} else {
+		expires = earliest(expires, jwtExpiry.Add(-jwtExpiryMargin))
+	}
+	res := &tokenResult{active: true, scope: info.Scope, jwt: exchanged.AccessToken, expires: expires}
+	s.cache.put(key, res, now)
+	return res, nil
+}
+
+// usable reports whether the introspected token may be exchanged for
+// audience at now.
+func (i *introspection) usable(now time.Time, audience string) bool {
+	// RFC 7662 section 2.2: only an active token may be used. The gateway
+	// also checks exp against its own clock.
+	if !i.Active || (i.Expiry != 0 && !now.Before(time.Unix(i.Expiry, 0))) {
+		return false
+	}
+
+	// A token of another type, such as a refresh token, is no bearer
+	// access token.
+	if i.TokenType != "" && !strings.EqualFold(i.TokenType, oauth.TokenTypeBearer) {
+		return false
+	}
+
+	// RFC 6750 section 3.1: a token issued for other resources is an
+	// invalid_token here. The exchange checks the audience again.
+	return len(i.Audience) == 0 || i.Audience.contains(audience)
+}
+
+// expiry returns when the exchanged JWT expires: the earlier of now plus
+// expires_in and the JWT's exp claim, or the zero time when neither is
+// known.
+func (r *exchangeResult) expiry(now time.Time) time.Time {
+	var exp time.Time
+	// Values beyond about 68 years are ignored rather than overflowing.
+	if r.ExpiresIn > 0 && r.ExpiresIn < 1<<31 {
+		exp = now.Add(time.Duration(r.ExpiresIn) * time.Second)
+	}
+	if claimed, ok := jwtExpiry(r.AccessToken); ok && (exp.IsZero() || claimed.Before(exp)) {
+		exp = claimed
+	}
+	return exp
+}
+
+// jwtExpiry returns the exp claim of a compact JWT without verifying it.
+// The gateway uses it only to shorten its cache window.
+func jwtExpiry(jwt string) (time.Time, bool) {
+	parts := strings.Split(jwt, ".")
+	if len(parts) != 3 {
+		return time.Time{}, false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return time.Time{}, false
+	}
+	var claims struct {
+		Expiry float64 `json:"exp"`
+	}
+	if json.Unmarshal(payload, &claims) != nil || claims.Expiry <= 0 || claims.Expiry > 1<<40 {
+		return time.Time{}, false
+	}
+	return time.Unix(int64(claims.Expiry), 0), true
+}
+
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// traceReuse records steps 16 and 17 of a request served with a result
+// that another request obtained.
+func (s *Server) traceReuse(r *http.Request, token string, res *tokenResult, note string) {
+	s.cfg.Trace.Start(r, "16").Set(trace.KeyAccessToken, token).End(0, "introspection result "+note)
+	if res.active {
+		s.cfg.Trace.Start(r, "17").Set(trace.KeyAccessToken, token).Set(trace.KeyJWT, res.jwt).End(0, "jwt "+note)
+	}
+}

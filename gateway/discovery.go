@@ -1,0 +1,120 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+)
+
+// maxResponseBytes bounds every response body the gateway reads from the
+// authorization server.
+const maxResponseBytes = 1 << 20
+
+// errAuthServer marks a failure of the authorization server or of the way
+// to it: unreachable, an unexpected status, or a malformed response. Clients
+// get 503 for it and the log gets the wrapped cause.
+var errAuthServer = errors.New("gateway: authorization server failed")
+
+// serverMetadata holds the fields of the authorization server's metadata
+// (RFC 8414 section 2) that the gateway uses.
+type serverMetadata struct {
+	Issuer                string `json:"issuer"`
+	TokenEndpoint         string `json:"token_endpoint"`
+	IntrospectionEndpoint string `json:"introspection_endpoint"`
+}
+
+// discovery fetches the authorization server's metadata once it is first
+// needed and keeps it. A failed fetch is not kept, so the next request
+// tries again; concurrent requests share one fetch.
+type discovery struct {
+	issuer string
+	client *http.Client
+
+	mu   sync.Mutex
+	meta *serverMetadata
+}
+
+// metadataURL returns the RFC 8414 section 3.1 metadata URL of issuer: the
+// well-known suffix goes between the host and the issuer's path, if any.
+func metadataURL(issuer string) (string, error) {
+	u, err := url.Parse(issuer)
+	if err != nil {
+		return "", fmt.Errorf("parse issuer %q: %w", issuer, err)
+	}
+	u.Path = "/.well-known/oauth-authorization-server" + strings.TrimSuffix(u.Path, "/")
+	u.RawPath = ""
+	return u.String(), nil
+}
+
+// metadata returns the authorization server's metadata, fetching it when
+// no earlier fetch succeeded.
+func (d *discovery) metadata(ctx context.Context) (*serverMetadata, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.meta != nil {
+		return d.meta, nil
+	}
+	meta, err := d.fetch(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%w: discover endpoints: %w", errAuthServer, err)
+	}
+	d.meta = meta
+	return meta, nil
+}
+
+func (d *discovery) fetch(ctx context.Context) (*serverMetadata, error) {
+	target, err := metadataURL(d.issuer)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return nil, fmt.Errorf("build request for %q: %w", target, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := d.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("get %q: %w", target, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("get %q: status %d, want 200", target, resp.StatusCode)
+	}
+
+	var meta serverMetadata
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxResponseBytes)).Decode(&meta); err != nil {
+		return nil, fmt.Errorf("decode metadata from %q: %w", target, err)
+	}
+
+	// RFC 8414 section 3.3: the issuer in the metadata must be identical
+	// to the one the metadata URL was built from.
+	if meta.Issuer != d.issuer {
+		return nil, fmt.Errorf("metadata issuer %q does not match configured issuer %q", meta.Issuer, d.issuer)
+	}
+	if err := checkEndpoint("introspection_endpoint", meta.IntrospectionEndpoint); err != nil {
+		return nil, err
+	}
+	if err := checkEndpoint("token_endpoint", meta.TokenEndpoint); err != nil {
+		return nil, err
+	}
+	return &meta, nil
+}
+
+// checkEndpoint checks that an endpoint from the metadata is an absolute
+// http or https URL.
+func checkEndpoint(name, raw string) error {
+	if raw == "" {
+		return fmt.Errorf("metadata has no %s", name)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("metadata %s %q is not an absolute http(s) URL", name, raw)
+	}
+	return nil
+}
