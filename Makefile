@@ -1,0 +1,47 @@
+# oidcstack: the two commands a new user needs are `make run` and
+# `make test`. Every target uses the go command on PATH.
+
+GO ?= go
+
+.PHONY: run test vet unit browser-deps bench build clean
+
+## run: start the whole stack on the default ports and print its URLs
+run:
+	$(GO) run ./cmd/oidcstack run
+
+## test: vet, then every test (browser tests included) under the race detector
+test: browser-deps
+	$(GO) vet ./...
+	$(GO) test -race ./...
+
+## unit: every test without -race, for a quick check while editing
+unit:
+	$(GO) test ./...
+
+## browser-deps: install Debian's chromium when running as root and no
+## browser is found; elsewhere the browser tests say how to install one
+browser-deps:
+	@if [ -z "$$OIDCSTACK_CHROMIUM" ] && ! command -v chromium >/dev/null 2>&1 \
+	   && ! command -v chromium-browser >/dev/null 2>&1 \
+	   && ! command -v google-chrome >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium with apt-get (needed by the browser tests)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	  else \
+	    echo "note: no Chrome or Chromium found; the browser tests will fail."; \
+	    echo "      Install one (Debian/Ubuntu: sudo apt-get install chromium)"; \
+	    echo "      or set OIDCSTACK_CHROMIUM=/path/to/chrome."; \
+	  fi; \
+	fi
+
+## bench: run the benchmarks (never in CI)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## build: build the oidcstack binary into ./oidcstack
+build:
+	$(GO) build -o oidcstack ./cmd/oidcstack
+
+clean:
+	rm -rf oidcstack data e2e/artifacts
