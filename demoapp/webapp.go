@@ -22,6 +22,16 @@ var staticFiles embed.FS
 // ServiceName names the web app in logs and step traces.
 const ServiceName = "webapp"
 
+// Values of [Config.Grant].
+const (
+	// GrantCode is the authorization code grant with PKCE (RFC 7636,
+	// S256), the current best practice for browser apps (RFC 9700).
+	GrantCode = "code"
+	// GrantImplicit is the legacy implicit grant (RFC 6749 section 4.2),
+	// kept because the reference design and many existing apps use it.
+	GrantImplicit = "implicit"
+)
+
 // Config configures the web app's server.
 type Config struct {
 	// BaseURL is the web app's public URL, such as "http://localhost:8080".
@@ -43,6 +53,13 @@ type Config struct {
 	ClientID string
 	// Scopes are requested at login. Nil means openid, profile and email.
 	Scopes []string
+
+	// Grant is how the script obtains its access token: GrantCode (the
+	// default when empty) or GrantImplicit. The implicit grant is legacy:
+	// the token travels in the redirect's URL fragment, so it is exposed
+	// to the browser's history and to any script on the page, and the
+	// authorization server must have enabled it for the client.
+	Grant string
 
 	// APIURL is the URL the script calls through the gateway after login,
 	// such as "http://localhost:8000/api/me". Required.
@@ -81,6 +98,9 @@ func (c *Config) Validate() error {
 	if c.ClientID == "" {
 		errs = append(errs, errors.New("demoapp: ClientID is missing"))
 	}
+	if c.Grant != "" && c.Grant != GrantCode && c.Grant != GrantImplicit {
+		errs = append(errs, fmt.Errorf("demoapp: Grant is %q, want %q or %q", c.Grant, GrantCode, GrantImplicit))
+	}
 	return errors.Join(errs...)
 }
 
@@ -108,6 +128,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Scopes == nil {
 		cfg.Scopes = []string{"openid", "profile", "email"}
+	}
+	if cfg.Grant == "" {
+		cfg.Grant = GrantCode
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -195,6 +218,7 @@ type clientConfig struct {
 	ClientID              string `json:"client_id"`
 	RedirectURI           string `json:"redirect_uri"`
 	Scope                 string `json:"scope"`
+	ResponseType          string `json:"response_type"`
 	APIURL                string `json:"api_url"`
 }
 
@@ -206,8 +230,18 @@ func (s *Server) handleConfig(w http.ResponseWriter, _ *http.Request) {
 		ClientID:              s.cfg.ClientID,
 		RedirectURI:           s.RedirectURI(),
 		Scope:                 strings.Join(s.cfg.Scopes, " "),
+		ResponseType:          s.responseType(),
 		APIURL:                s.cfg.APIURL,
 	})
+}
+
+// responseType returns the response_type the script sends (RFC 6749
+// section 3.1.1).
+func (s *Server) responseType() string {
+	if s.cfg.Grant == GrantImplicit {
+		return oauth.ResponseTypeToken
+	}
+	return oauth.ResponseTypeCode
 }
 
 // RedirectURI returns the callback URL to register for the web app.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -40,8 +41,26 @@ func TestWebAppConfigDocument(t *testing.T) {
 		"client_id":              "demo-web",
 		"redirect_uri":           "http://localhost:8080/callback",
 		"scope":                  "openid profile email",
+		"response_type":          "code",
 		"api_url":                "http://localhost:8000/api/me",
 	}, got)
+}
+
+func TestWebAppImplicitResponseType(t *testing.T) {
+	s, err := New(Config{
+		BaseURL:  "http://localhost:8080",
+		Issuer:   "http://localhost:9001",
+		ClientID: "demo-web",
+		APIURL:   "http://localhost:8000/api/me",
+		Grant:    GrantImplicit,
+	})
+	require.NoError(t, err)
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/config.json", nil))
+
+	var got map[string]string
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &got))
+	assert.Equal(t, "token", got["response_type"])
 }
 
 func TestWebAppPageHeaders(t *testing.T) {
@@ -87,11 +106,13 @@ func TestWebAppServesScript(t *testing.T) {
 
 	require.Equal(t, http.StatusOK, rec.Code)
 	assert.Contains(t, rec.Header().Get("Content-Type"), "javascript")
-	assert.Contains(t, rec.Body.String(), `code_challenge_method: "S256"`)
+	for _, want := range []string{`params.set("code_challenge_method", "S256")`, `crypto.subtle.digest("SHA-256"`} {
+		assert.True(t, strings.Contains(rec.Body.String(), want), "app.js lacks %q", want)
+	}
 }
 
 func TestWebAppConfigValidate(t *testing.T) {
-	_, err := New(Config{BaseURL: "localhost:8080", APIURL: "ftp://x"})
+	_, err := New(Config{BaseURL: "localhost:8080", APIURL: "ftp://x", Grant: "password"})
 	require.Error(t, err)
 	msg := err.Error()
 	for _, want := range []string{
@@ -99,6 +120,7 @@ func TestWebAppConfigValidate(t *testing.T) {
 		"Issuer is missing",
 		`APIURL is "ftp://x"`,
 		"ClientID is missing",
+		`Grant is "password"`,
 	} {
 		assert.Contains(t, msg, want)
 	}

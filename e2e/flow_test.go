@@ -122,8 +122,9 @@ func (j *journey) text(selector string) string {
 	return text
 }
 
-// hopParam returns parameter name of the Location of the first hop that
-// shows step, or of the hop's own URL when fromLocation is false.
+// hopParam returns parameter name, from the query or the fragment, of the
+// Location of the first hop that shows step, or of the hop's own URL when
+// fromLocation is false.
 func hopParam(t *testing.T, ep endpoints, hops []hop, step, name string, fromLocation bool) string {
 	t.Helper()
 	var seenAuthorize, seenIDPAuthorize bool
@@ -145,6 +146,12 @@ func hopParam(t *testing.T, ep endpoints, hops []hop, step, name string, fromLoc
 			u, err := url.Parse(raw)
 			require.NoError(t, err)
 			value := u.Query().Get(name)
+			if value == "" {
+				// The implicit grant answers in the fragment.
+				fragment, err := url.ParseQuery(u.Fragment)
+				require.NoError(t, err)
+				value = fragment.Get(name)
+			}
 			require.NotEmpty(t, value, "step %s: no %s in %q", step, name, raw)
 			return value
 		}
@@ -154,7 +161,7 @@ func hopParam(t *testing.T, ep endpoints, hops []hop, step, name string, fromLoc
 }
 
 func TestLoginFlowWalksEveryStep(t *testing.T) {
-	st := startStack(t)
+	st := startStack(t, nil)
 	j := newJourney(t, st)
 
 	j.loginAs("alice@example.com", "alice-password")

@@ -16,16 +16,21 @@ import (
 
 // startStack starts every service on free loopback ports with a SQLite
 // database file in a temporary folder, and stops it when the test ends.
-func startStack(t *testing.T) *stack.Stack {
+// configure, if not nil, adjusts the options first.
+func startStack(t *testing.T, configure func(*stack.Options)) *stack.Stack {
 	t.Helper()
-	st, err := stack.Start(context.Background(), stack.Options{
+	opts := stack.Options{
 		MockIDPAddr:    "127.0.0.1:0",
 		AuthServerAddr: "127.0.0.1:0",
 		GatewayAddr:    "127.0.0.1:0",
 		WebAppAddr:     "127.0.0.1:0",
 		APIAddr:        "127.0.0.1:0",
 		DataDir:        t.TempDir(),
-	})
+	}
+	if configure != nil {
+		configure(&opts)
+	}
+	st, err := stack.Start(context.Background(), opts)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, st.Close()) })
 	return st

@@ -1,6 +1,7 @@
 // The demo web app: a public OAuth 2.0 client using the authorization code
-// grant with PKCE (RFC 7636, method S256). Step numbers refer to the
-// project's login flow.
+// grant with PKCE (RFC 7636, method S256) or, when the server configures
+// it, the legacy implicit grant (RFC 6749 section 4.2). Step numbers refer
+// to the project's login flow.
 "use strict";
 
 // Key of the sessionStorage entry (state and PKCE verifier) that must
@@ -73,26 +74,34 @@ async function login() {
     return;
   }
   const state = randomString();
-  const verifier = randomString();
-  sessionStorage.setItem(PENDING_KEY, JSON.stringify({ state, verifier }));
-
-  const url = new URL(config.authorization_endpoint);
-  url.search = new URLSearchParams({
-    response_type: "code",
+  const params = new URLSearchParams({
+    response_type: config.response_type,
     client_id: config.client_id,
     redirect_uri: config.redirect_uri,
     scope: config.scope,
     state: state,
-    code_challenge: await s256(verifier),
-    code_challenge_method: "S256",
-  }).toString();
+  });
+  let verifier = null;
+  if (config.response_type === "code") {
+    verifier = randomString();
+    params.set("code_challenge", await s256(verifier));
+    params.set("code_challenge_method", "S256");
+  }
+  sessionStorage.setItem(PENDING_KEY, JSON.stringify({ state, verifier }));
+
+  const url = new URL(config.authorization_endpoint);
+  url.search = params.toString();
   window.location.assign(url.toString());
 }
 
-// Steps 14b and 14c: read the callback URL, check state, redeem the code.
+// Steps 14b and 14c: read the callback URL, check state, redeem the code
+// (or, with the implicit grant, take the token from the fragment).
 async function handleCallback() {
-  const params = new URLSearchParams(window.location.search);
-  // Remove code and state from the address bar and history at once.
+  // The implicit grant answers in the fragment (RFC 6749 section 4.2.2),
+  // which the browser never sends to the app server.
+  const implicit = config.response_type === "token";
+  const params = new URLSearchParams(implicit ? window.location.hash.slice(1) : window.location.search);
+  // Remove code, token and state from the address bar and history at once.
   window.history.replaceState(null, "", "/");
 
   const pending = JSON.parse(sessionStorage.getItem(PENDING_KEY) || "null");
@@ -106,6 +115,16 @@ async function handleCallback() {
   }
   if (params.get("error")) {
     showError(params.get("error"), params.get("error_description"));
+    return;
+  }
+  if (implicit) {
+    if (!params.get("access_token")) {
+      showError("invalid_request", "The callback carries neither a token nor an error.");
+      return;
+    }
+    accessToken = params.get("access_token");
+    logStep("14b", "took the access token from the URL fragment (implicit grant); state matches");
+    await callAPI();
     return;
   }
   const code = params.get("code");

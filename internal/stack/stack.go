@@ -25,6 +25,7 @@ import (
 	"github.com/oidcstack/oidcstack/demoapp"
 	"github.com/oidcstack/oidcstack/gateway"
 	"github.com/oidcstack/oidcstack/internal/httpx"
+	"github.com/oidcstack/oidcstack/internal/oauth"
 	"github.com/oidcstack/oidcstack/mockidp"
 )
 
@@ -52,6 +53,11 @@ type Options struct {
 	// sessions and keys. Empty means an in-memory database and keys that
 	// live as long as the process.
 	DataDir string
+
+	// WebAppGrant is the web app's grant: demoapp.GrantCode (code + PKCE,
+	// the default when empty) or demoapp.GrantImplicit, which also enables
+	// the legacy implicit grant for the web app's client.
+	WebAppGrant string
 
 	// Logger receives every service's log lines, each with a "service"
 	// attribute. Nil discards them.
@@ -211,10 +217,18 @@ func (s *Stack) build(ctx context.Context, opts Options, logger *slog.Logger) er
 	if s.store, err = openStore(ctx, opts.DataDir); err != nil {
 		return err
 	}
+	clients := authserver.DemoClients(urls.WebApp)
+	if opts.WebAppGrant == demoapp.GrantImplicit {
+		for i := range clients {
+			if clients[i].ID == authserver.DemoWebClientID {
+				clients[i].GrantTypes = []string{oauth.GrantAuthorizationCode, oauth.GrantImplicit}
+			}
+		}
+	}
 	s.AuthServer, err = authserver.New(authserver.Config{
 		Issuer:    urls.AuthServer,
 		Store:     s.store,
-		Clients:   authserver.DemoClients(urls.WebApp),
+		Clients:   clients,
 		Upstreams: authserver.DemoUpstreams(urls.MockIDP),
 		Clock:     opts.Clock,
 		Logger:    log("authserver"),
@@ -244,6 +258,7 @@ func (s *Stack) build(ctx context.Context, opts Options, logger *slog.Logger) er
 		BaseURL:  urls.WebApp,
 		Issuer:   urls.AuthServer,
 		ClientID: authserver.DemoWebClientID,
+		Grant:    opts.WebAppGrant,
 		APIURL:   urls.Gateway + APIPath,
 		Clock:    opts.Clock,
 		Logger:   log(demoapp.ServiceName),
