@@ -10,8 +10,8 @@ import (
 	"github.com/oidcstack/oidcstack/internal/trace"
 )
 
-// authOutcome is what the authorization endpoint decided. Exactly one of
-// location, response and errorPage is set.
+// authOutcome is the decision of the authorization endpoint. Exactly one
+// of location, response and errorPage is set.
 type authOutcome struct {
 	step string // "5b" without a usable session, "8b" otherwise
 	note string
@@ -23,6 +23,8 @@ type authOutcome struct {
 
 	// newBinding is a fresh loginCookie value to set.
 	newBinding string
+	// newSession is the sessionCookie value of a queued login to set.
+	newSession string
 }
 
 // clientResponse is an authorization response or error bound for a
@@ -39,6 +41,9 @@ type clientResponse struct {
 func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request, iss *issuer) {
 	start := time.Now()
 	out := s.authorize(r, iss)
+	if out.newSession != "" {
+		iss.setCookie(w, sessionCookie, out.newSession, int(s.cfg.SessionTTL/time.Second))
+	}
 
 	status := http.StatusFound
 	switch {
@@ -78,23 +83,51 @@ func (s *Server) authorize(r *http.Request, iss *issuer) authOutcome {
 		}
 		return out
 	}
-	client, _ := iss.client(req.ClientID)
 
 	// Step 5b: log the user in unless the session satisfies the request.
-	if reason := s.loginReason(iss, req, sess, now); reason != "" {
-		if req.has(promptNone) {
-			return authOutcome{step: step, note: "login required: " + reason,
-				response: errorResponse(req, oauth.NewError(oauth.ErrLoginRequired, "The user must log in."))}
-		}
-		out := authOutcome{step: "5b", note: "login: " + reason}
-		binding := loginBinding(r)
-		if binding == "" {
-			binding = oauth.NewToken()
-			out.newBinding = binding
-		}
-		out.location = iss.url + "/login?tx=" + iss.startLogin(req, binding, false, now)
+	reason := s.loginReason(iss, req, sess, now)
+	switch {
+	case reason == "":
+		return s.authorizeWithSession(r, iss, req, sess, now, step)
+	case req.has(promptNone):
+		return authOutcome{step: step, note: "login required: " + reason,
+			response: errorResponse(req, oauth.NewError(oauth.ErrLoginRequired, "The user must log in."))}
+	}
+
+	// A login queued by LoginNext happens at once, without the login page.
+	if subject, ok := iss.takeQueuedLogin(req.ClientID); ok {
+		value, queued := iss.startSession(sessionKey, subject, now, s.cfg.SessionTTL)
+		iss.markSession(queued, req.key(), false, now)
+		out := s.authorizeWithSession(r, iss, req, queued, now, "8b")
+		out.newSession = value
+		out.note = strings.TrimSpace("queued login " + out.note)
 		return out
 	}
+	return pendingOutcome(r, iss, req, false, now, "5b", "login: "+reason)
+}
+
+// pendingOutcome stores req as a pending login or consent bound to the
+// browser and redirects to its page.
+func pendingOutcome(r *http.Request, iss *issuer, req authRequest, consent bool, now time.Time, step, note string) authOutcome {
+	out := authOutcome{step: step, note: note}
+	binding := loginBinding(r)
+	if binding == "" {
+		binding = oauth.NewToken()
+		out.newBinding = binding
+	}
+	page := "/login?tx="
+	if consent {
+		page = "/consent?tx="
+	}
+	out.location = iss.url + page + iss.startLogin(req, binding, consent, now)
+	return out
+}
+
+// authorizeWithSession finishes a request whose session needs no new
+// login: it redirects to the consent page if needed, or issues the code
+// (step 8b).
+func (s *Server) authorizeWithSession(r *http.Request, iss *issuer, req authRequest, sess *session, now time.Time, step string) authOutcome {
+	client, _ := iss.client(req.ClientID)
 
 	// Consent is skipped unless the request or the client asks for it.
 	if s.needsConsent(iss, req, client, sess, now) {
@@ -102,20 +135,13 @@ func (s *Server) authorize(r *http.Request, iss *issuer) authOutcome {
 			return authOutcome{step: step, note: "consent required",
 				response: errorResponse(req, oauth.NewError(oauth.ErrConsentRequired, "The user must consent."))}
 		}
-		out := authOutcome{step: step, note: "consent"}
-		binding := loginBinding(r)
-		if binding == "" {
-			binding = oauth.NewToken()
-			out.newBinding = binding
-		}
-		out.location = iss.url + "/consent?tx=" + iss.startLogin(req, binding, true, now)
-		return out
+		return pendingOutcome(r, iss, req, true, now, step, "consent")
 	}
 
 	// Step 8b: issue a code and send it to the client (RFC 6749 section
 	// 4.1.2), with the issuer (RFC 9207) against mix-up attacks.
 	code := oauth.NewToken()
-	iss.issueCode(code, req, sessionKey, sess, now, s.cfg.CodeTTL)
+	iss.issueCode(code, req, sess, now, s.cfg.CodeTTL)
 	params := url.Values{"code": {code}, "iss": {iss.url}}
 	if req.State != "" {
 		params.Set("state", req.State)

@@ -206,7 +206,7 @@ func TestSessionReusedPerIssuer(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEmpty(t, loc.Query().Get("code"))
 
-	// The corp issuer has its own sessions, so it asks for a login.
+	// The corp issuer has its own sessions, so it shows the login page.
 	resp, page := b.get(authURL(srv.Issuer("corp"), nil))
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Contains(t, page, `name="password"`)

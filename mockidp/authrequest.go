@@ -159,7 +159,7 @@ func (req *authRequest) parseRest(params url.Values, client Client) *authError {
 	}
 
 	// The scope must contain openid (OpenID Connect Core section 3.1.2.1)
-	// and only scopes this issuer knows.
+	// and only scopes this issuer supports.
 	req.Scope = strings.Fields(params.Get("scope"))
 	if !slices.Contains(req.Scope, "openid") {
 		return redirectErr(oauth.ErrInvalidScope, "The scope must include openid.")

@@ -8,9 +8,9 @@ import (
 )
 
 // userClaims returns the claims about u that scope releases (OpenID Connect
-// Core section 5.4): email and email_verified for "email"; name,
-// given_name, family_name, picture and locale for "profile". Like Google,
-// hd and the user's Extra claims are always released. Empty values are
+// Core section 5.4). The "email" scope releases email and email_verified,
+// and "profile" releases name, given_name, family_name, picture and locale.
+// Like Google, hd and the user's Extra claims are always released. Empty values are
 // left out, and an Extra claim never replaces one the server sets.
 func userClaims(u User, scope []string) map[string]any {
 	claims := map[string]any{}

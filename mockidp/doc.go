@@ -9,7 +9,7 @@
 //	GET  /jwks                               public signing keys (RS256)
 //	GET  /authorize                          authorization endpoint (steps 5a/5b, 8a/8b)
 //	GET  /login, POST /login                 login page and credentials (steps 6, 7a/7b)
-//	POST /consent                            consent decision
+//	GET  /consent, POST /consent             consent screen and decision
 //	POST /token                              token endpoint (step 10a)
 //	GET  /userinfo, POST /userinfo           userinfo endpoint (step 10b)
 //	POST /revoke                             revocation (RFC 7009)
@@ -20,10 +20,15 @@
 // metadata locations (/.well-known/openid-configuration/{issuer} and
 // /.well-known/oauth-authorization-server/{issuer}).
 //
+// A test starts a Server on an httptest listener with BaseURL set to the
+// listener's URL. [Server.AddUser], [Server.AddClient], [Server.RotateKey],
+// [Server.IDToken] and [Server.SignClaims] change or use an issuer while
+// it runs. The login page's form fields are named by the Field constants.
+//
 // What it does not do: it never persists sessions, codes or tokens (they
 // live in memory and die with the Server), it signs only with RS256, it
 // supports only the authorization code flow (no implicit or hybrid
-// response types), and it rejects request objects and the claims parameter.
-// Passwords are compared in plain text: this is a test double, not an
-// identity store.
+// response types), it rejects request objects, and it ignores the claims
+// parameter. Passwords are compared in plain text, because this is a test
+// double, not an identity store.
 package mockidp

@@ -101,8 +101,8 @@ func TestRelyingPartyCodePKCE(t *testing.T) {
 	}
 }
 
-// TestTokenResponseWireValues checks the exact bytes a relying party sees
-// at the token endpoint.
+// TestTokenResponseWireValues checks the exact values a relying party
+// receives from the token endpoint.
 func TestTokenResponseWireValues(t *testing.T) {
 	srv, ts := startIDP(t, Config{})
 	issuer := srv.Issuer("google")

@@ -19,8 +19,9 @@ type authCode struct {
 	grant    *grant // set when the code is redeemed
 }
 
-// grant is what a code, a refresh token or a client credentials request
-// yields: the tokens issued from it share it and die with it.
+// grant is the authorization behind a set of tokens, created when a code
+// is redeemed or a client credentials request succeeds. Its tokens share
+// it, so revoking it revokes them all.
 type grant struct {
 	clientID string
 	subject  string // empty for client_credentials
@@ -50,7 +51,7 @@ type accessToken struct {
 // issueCode stores code for req and the session's user. It also consumes
 // the session's login and consent marks for req, so they satisfy
 // prompt=login and prompt=consent only once.
-func (iss *issuer) issueCode(code string, req authRequest, sessionKey string, sess *session, now time.Time, ttl time.Duration) {
+func (iss *issuer) issueCode(code string, req authRequest, sess *session, now time.Time, ttl time.Duration) {
 	iss.mu.Lock()
 	defer iss.mu.Unlock()
 	key := req.key()

@@ -244,7 +244,6 @@ func getUserinfo(t *testing.T, issuer, accessToken string) *http.Response {
 	return resp
 }
 
-
 // decodeJSON decodes body into v with numbers as json.Number.
 func decodeJSON(body string, v any) error {
 	dec := json.NewDecoder(strings.NewReader(body))

@@ -26,6 +26,8 @@ type issuer struct {
 	codes    map[string]*authCode
 	access   map[string]*accessToken
 	refresh  map[string]*grant
+	// queued maps a client ID to the subjects LoginNext queued for it.
+	queued map[string][]string
 }
 
 func newIssuer(baseURL string, ic IssuerConfig, set *keys.Set) *issuer {
@@ -41,6 +43,7 @@ func newIssuer(baseURL string, ic IssuerConfig, set *keys.Set) *issuer {
 		codes:    map[string]*authCode{},
 		access:   map[string]*accessToken{},
 		refresh:  map[string]*grant{},
+		queued:   map[string][]string{},
 	}
 	for _, u := range ic.Users {
 		iss.putUser(u)
@@ -91,6 +94,7 @@ func (iss *issuer) clear() {
 	clear(iss.codes)
 	clear(iss.access)
 	clear(iss.refresh)
+	clear(iss.queued)
 }
 
 // sweep drops expired entries, so a long-running server does not grow
@@ -139,4 +143,16 @@ func (c Client) hasRedirectURI(uri string) bool {
 		}
 	}
 	return false
+}
+
+// takeQueuedLogin removes and returns the first subject queued for clientID.
+func (iss *issuer) takeQueuedLogin(clientID string) (string, bool) {
+	iss.mu.Lock()
+	defer iss.mu.Unlock()
+	subjects := iss.queued[clientID]
+	if len(subjects) == 0 {
+		return "", false
+	}
+	iss.queued[clientID] = subjects[1:]
+	return subjects[0], true
 }

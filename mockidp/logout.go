@@ -23,7 +23,7 @@ type logoutRequest struct {
 
 // handleLogout serves the end session endpoint. It logs the browser out
 // at once when a valid id_token_hint names the session's user; otherwise
-// it asks the user to confirm, so another site cannot log the user out.
+// it shows a confirmation form, so another site cannot log the user out.
 // It redirects only to a post_logout_redirect_uri registered for the
 // client, by exact match.
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, iss *issuer) {

@@ -113,8 +113,8 @@ type logoutPageData struct {
 func writePage(w http.ResponseWriter, status int, name string, data any) {
 	var buf bytes.Buffer
 	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
-		// The templates are fixed and their data is plain strings, so this
-		// is a programming error; answer without leaking it.
+		// The templates are fixed and their data is plain strings, so a
+		// failure is a programming error. The client gets no detail.
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}

@@ -89,7 +89,7 @@ func TestPromptLoginAgainNeedsLogin(t *testing.T) {
 	params := url.Values{"prompt": {"login"}}
 	b.login(authURL(srv.Issuer("google"), params), "alice@example.com", "alice-password")
 
-	// The fresh login satisfied one request; the same URL asks again.
+	// The fresh login satisfied one request; the same URL needs a login again.
 	resp, page := b.get(authURL(srv.Issuer("google"), params))
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Contains(t, page, `name="password"`)

@@ -49,7 +49,7 @@ func (s *Server) revoke(r *http.Request, iss *issuer) *oauth.Error {
 	}
 
 	// token_type_hint only speeds up the lookup (RFC 7009 section 2.1), so
-	// both kinds are searched whatever it says.
+	// both kinds are searched whatever its value.
 	switch iss.revokeToken(client.ID, token) {
 	case revokeOtherClient:
 		// RFC 7009 section 2.1: a token of another client is refused.

@@ -1,8 +1,10 @@
 package mockidp
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -26,14 +28,17 @@ type Server struct {
 	order   []string // issuer names in configuration order
 	mux     *http.ServeMux
 
-	closed    atomic.Bool
-	sweepMu   sync.Mutex
-	lastSweep time.Time
+	requests   requestLog
+	httpServer *http.Server // set by Start
+	closed     atomic.Bool
+	sweepMu    sync.Mutex
+	lastSweep  time.Time
 }
 
-// New returns a server for cfg. It generates a key for each issuer that has
-// none (concurrently, about 70 ms each) and does not start listening: serve
-// it with net/http or [httptest].
+// New returns a server for cfg that does not listen yet: serve it with
+// net/http or net/http/httptest, or use [Start]. For each issuer without
+// Keys it loads or generates a key (generation takes about 70 ms of CPU
+// per key, and the issuers' keys are generated concurrently).
 func New(cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -64,6 +69,32 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// Start binds a free loopback port, sets cfg.BaseURL to
+// "http://127.0.0.1:PORT" and serves a new Server there until Close, as
+// httptest.NewServer does for a handler.
+func Start(cfg Config) (*Server, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("mockidp: listen: %w", err)
+	}
+	cfg.BaseURL = "http://" + ln.Addr().String()
+	s, err := New(cfg)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	s.httpServer = &http.Server{Handler: s, ReadHeaderTimeout: httpx.ReadHeaderTimeout}
+	go func() {
+		if err := s.httpServer.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("mockidp serve failed", "err", err)
+		}
+	}()
+	return s, nil
+}
+
+// URL returns the server's base URL, such as "http://127.0.0.1:9000".
+func (s *Server) URL() string { return s.cfg.BaseURL }
+
 // routes lists every route of the server. Issuer routes carry the issuer
 // name as their first path segment.
 func (s *Server) routes() {
@@ -93,7 +124,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /{issuer}/logout", s.withIssuer(s.handleLogout))
 }
 
-// withIssuer resolves the {issuer} path segment and answers 404 for an
+// withIssuer resolves the {issuer} path segment and returns 404 for an
 // unknown issuer.
 func (s *Server) withIssuer(h func(http.ResponseWriter, *http.Request, *issuer)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -102,6 +133,7 @@ func (s *Server) withIssuer(h func(http.ResponseWriter, *http.Request, *issuer))
 			http.NotFound(w, r)
 			return
 		}
+		s.recordRequest(r, iss, s.now())
 		h(w, r, iss)
 	}
 }
@@ -116,11 +148,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// Close drops every session, code and token. Requests after Close get 503.
-// The server has no background goroutines, so Close never blocks.
+// Close drops every session, code and token, and stops the listener of a
+// server made by [Start]. Requests after Close get 503. Close does not wait
+// for requests in flight.
 func (s *Server) Close() {
 	if s.closed.Swap(true) {
 		return
+	}
+	if s.httpServer != nil {
+		_ = s.httpServer.Close()
 	}
 	for _, iss := range s.issuers {
 		iss.clear()

@@ -1,9 +1,9 @@
 package mockidp
 
 import (
+	"crypto/subtle"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/oidcstack/oidcstack/internal/oauth"
@@ -79,76 +79,69 @@ func (s *Server) token(r *http.Request, iss *issuer) (tokenResponse, string, *oa
 	}
 }
 
-// codeGrant redeems an authorization code (RFC 6749 section 4.1.3).
-func (s *Server) codeGrant(iss *issuer, client Client, form url.Values) (tokenResponse, *oauth.Error) {
-	cr := codeRedemption{
-		code:         form.Get("code"),
-		redirectURI:  form.Get("redirect_uri"),
-		codeVerifier: form.Get("code_verifier"),
-	}
-	if cr.code == "" {
-		return tokenResponse{}, oauth.NewError(oauth.ErrInvalidRequest, "The request has no code.")
-	}
-	now := s.now()
-	// A redeemed code is remembered as long as its access tokens live, so
-	// a replay within that time revokes them.
-	g, oerr := iss.redeemCode(client.ID, cr, now, s.cfg.TokenTTL)
+// authenticateClient authenticates the client of a token or revocation
+// request by exactly one method: client_secret_basic, client_secret_post,
+// or, for a public client, its client_id alone (RFC 6749 section 2.3).
+func (iss *issuer) authenticateClient(r *http.Request, form url.Values) (Client, *oauth.Error) {
+	invalid := oauth.NewError(oauth.ErrInvalidClient, "Client authentication failed.")
+	id, secret, method, oerr := clientCredentials(r, form)
 	if oerr != nil {
-		return tokenResponse{}, oerr
-	}
-	view := iss.snapshot(g)
-	resp, err := s.issueTokens(iss, g, view, true, now)
-	if err != nil {
-		return tokenResponse{}, err
-	}
-	if view.accessType == "offline" {
-		resp.RefreshToken = iss.issueRefreshToken(g)
-	}
-	return resp, nil
-}
-
-// issueTokens issues an access token for g and, when its scope has openid,
-// an ID token. view is a copy of g taken under the issuer's lock.
-func (s *Server) issueTokens(iss *issuer, g *grant, view grant, withNonce bool, now time.Time) (tokenResponse, *oauth.Error) {
-	access, _ := iss.issueAccessToken(g, now, s.cfg.TokenTTL)
-	resp := tokenResponse{
-		AccessToken: access,
-		TokenType:   oauth.TokenTypeBearer,
-		ExpiresIn:   int64(s.cfg.TokenTTL / time.Second),
-		Scope:       strings.Join(view.scope, " "),
-	}
-	if view.subject == "" || !hasScope(view.scope, "openid") {
-		return resp, nil
+		return Client{}, oerr
 	}
 
-	user, ok := iss.user(view.subject)
+	client, ok := iss.client(id)
 	if !ok {
-		return tokenResponse{}, oauth.NewError(oauth.ErrInvalidGrant, "The user no longer exists.")
+		return Client{}, invalid
 	}
-	p := idTokenParams{
-		issuer:      iss.url,
-		clientID:    view.clientID,
-		authTime:    view.authTime,
-		accessToken: access,
-		now:         now,
-		ttl:         s.cfg.TokenTTL,
+
+	// A public client has no secret; presenting one is a configuration
+	// error at the client. Basic with an empty password is accepted, since
+	// x/oauth2 sends a public client's ID that way.
+	if client.Public {
+		if secret != "" {
+			return Client{}, invalid
+		}
+		return client, nil
 	}
-	if withNonce {
-		p.nonce = view.nonce
+
+	// A confidential client must prove its secret.
+	if method == authMethodNone || subtle.ConstantTimeCompare([]byte(secret), []byte(client.Secret)) != 1 {
+		return Client{}, invalid
 	}
-	idToken, err := iss.keys.Sign(idTokenClaims(user, view.scope, p), "JWT")
-	if err != nil {
-		return tokenResponse{}, oauth.Wrap(oauth.ErrServerError, "The server failed to sign the ID token.", err)
-	}
-	resp.IDToken = idToken
-	return resp, nil
+	return client, nil
 }
 
-func hasScope(scope []string, name string) bool {
-	for _, s := range scope {
-		if s == name {
-			return true
+// clientCredentials extracts the client ID, the secret and the method used.
+func clientCredentials(r *http.Request, form url.Values) (id, secret, method string, oerr *oauth.Error) {
+	basicUser, basicPass, hasBasic := r.BasicAuth()
+	formID, formSecret := form.Get("client_id"), form.Get("client_secret")
+
+	if hasBasic {
+		// RFC 6749 section 2.3: one authentication method per request.
+		if form.Has("client_secret") {
+			return "", "", "", oauth.NewError(oauth.ErrInvalidRequest, "Use one client authentication method, not several.")
 		}
+		// RFC 6749 section 2.3.1: both parts are form-urlencoded before
+		// they are joined, so a secret may contain ':' or '%'.
+		user, err1 := url.QueryUnescape(basicUser)
+		pass, err2 := url.QueryUnescape(basicPass)
+		if err1 != nil || err2 != nil {
+			return "", "", "", oauth.NewError(oauth.ErrInvalidClient, "Client authentication failed.")
+		}
+		if formID != "" && formID != user {
+			return "", "", "", oauth.NewError(oauth.ErrInvalidRequest, "client_id does not match the Authorization header.")
+		}
+		return user, pass, authMethodBasic, nil
 	}
-	return false
+
+	if r.Header.Get("Authorization") != "" {
+		return "", "", "", oauth.NewError(oauth.ErrInvalidClient, "Only Basic client authentication is supported in the Authorization header.")
+	}
+	if formID == "" {
+		return "", "", "", oauth.NewError(oauth.ErrInvalidClient, "Client authentication failed.")
+	}
+	if form.Has("client_secret") {
+		return formID, formSecret, authMethodPost, nil
+	}
+	return formID, "", authMethodNone, nil
 }

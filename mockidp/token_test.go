@@ -148,6 +148,8 @@ func TestClientAuthenticationMethods(t *testing.T) {
 		{"post wrong secret", "", "", url.Values{"client_id": {rpClientID}, "client_secret": {"x"}}, oauth.ErrInvalidClient},
 		{"confidential without secret", "", "", url.Values{"client_id": {rpClientID}}, oauth.ErrInvalidClient},
 		{"public with secret", "", "", url.Values{"client_id": {spaClientID}, "client_secret": {"x"}}, oauth.ErrInvalidClient},
+		{"public with basic secret", spaClientID, "x", nil, oauth.ErrInvalidClient},
+		{"public with empty basic password", spaClientID, "", nil, oauth.ErrInvalidGrant},
 		{"unknown client", "", "", url.Values{"client_id": {"nobody"}}, oauth.ErrInvalidClient},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -22,6 +23,7 @@ const invalidValue = "Invalid Value"
 func (s *Server) handleTokeninfo(w http.ResponseWriter, r *http.Request, iss *issuer) {
 	info, oerr := s.tokeninfo(r, iss)
 	if oerr != nil {
+		s.log.Info("tokeninfo request rejected", "issuer", iss.name, "err", oerr)
 		oauth.WriteError(w, oerr)
 		return
 	}
@@ -88,7 +90,7 @@ func (s *Server) accessTokenInfo(iss *issuer, token string) (map[string]string, 
 		return info, nil
 	}
 	info["sub"] = g.subject
-	if user, ok := iss.user(g.subject); ok && hasScope(g.scope, "email") {
+	if user, ok := iss.user(g.subject); ok && slices.Contains(g.scope, "email") {
 		info["email"] = user.Email
 		info["email_verified"] = strconv.FormatBool(user.EmailVerified)
 	}

@@ -2,6 +2,7 @@ package mockidp
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -55,7 +56,7 @@ func (s *Server) userinfo(r *http.Request, iss *issuer) (map[string]any, *oauth.
 	}
 	// Userinfo describes a user, so the token needs openid scope (OpenID
 	// Connect Core section 5.3).
-	if g.subject == "" || !hasScope(g.scope, "openid") {
+	if g.subject == "" || !slices.Contains(g.scope, "openid") {
 		return nil, oauth.NewError(oauth.ErrInsufficientScope, "The access token has no openid scope.")
 	}
 	user, ok := iss.user(g.subject)

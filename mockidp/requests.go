@@ -1,0 +1,85 @@
+package mockidp
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/oidcstack/oidcstack/internal/trace"
+)
+
+// maxRecordedRequests bounds the requests a Server keeps for [Server.Requests].
+const maxRecordedRequests = 1000
+
+// secretParams are parameters recorded only as fingerprints.
+var secretParams = map[string]bool{
+	"access_token": true, "client_secret": true, "code": true, "code_verifier": true,
+	"csrf_token": true, "id_token": true, "id_token_hint": true, "password": true,
+	"refresh_token": true, "token": true,
+}
+
+// Request is a request an issuer received, recorded so a test can assert
+// what a relying party sent. The values of secret parameters (code,
+// code_verifier, client_secret, tokens, passwords) are replaced by their
+// fingerprints (the first 16 hex digits of their SHA-256).
+type Request struct {
+	Time   time.Time
+	Issuer string // the issuer's name, such as "google"
+	Method string
+	Path   string     // the path below the issuer URL, such as "/token"
+	Params url.Values // query and form parameters
+	// AuthScheme is the scheme of the Authorization header ("Basic",
+	// "Bearer"), or "" without one. The credentials are not recorded.
+	AuthScheme string
+}
+
+// requestLog keeps the most recent requests.
+type requestLog struct {
+	mu       sync.Mutex
+	requests []Request
+}
+
+func (l *requestLog) add(req Request) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.requests) >= maxRecordedRequests {
+		l.requests = append(l.requests[:0:0], l.requests[1:]...)
+	}
+	l.requests = append(l.requests, req)
+}
+
+// Requests returns the requests the server's issuers received, oldest
+// first, at most the last 1000.
+func (s *Server) Requests() []Request {
+	s.requests.mu.Lock()
+	defer s.requests.mu.Unlock()
+	return append([]Request(nil), s.requests.requests...)
+}
+
+// recordRequest adds r to the request log. It parses the form, which the
+// handlers then read from r.Form and r.PostForm.
+func (s *Server) recordRequest(r *http.Request, iss *issuer, now time.Time) {
+	// A form that fails to parse is recorded without parameters; the
+	// handler reports the error.
+	_ = r.ParseForm()
+	params := url.Values{}
+	for name, values := range r.Form {
+		for _, v := range values {
+			if secretParams[name] {
+				v = trace.Fingerprint(v)
+			}
+			params.Add(name, v)
+		}
+	}
+	scheme, _, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	s.requests.add(Request{
+		Time:       now,
+		Issuer:     iss.name,
+		Method:     r.Method,
+		Path:       strings.TrimPrefix(r.URL.Path, "/"+iss.name),
+		Params:     params,
+		AuthScheme: scheme,
+	})
+}
