@@ -12,12 +12,12 @@ import (
 )
 
 // handleAuthorize is the authorization endpoint (RFC 6749 section 3.1).
-// With a valid session it issues the code at once (13b); otherwise it
+// With a valid session it issues the code at once (13b). Otherwise it
 // stores the validated request as a login transaction and sends the
 // browser to the login page (2b).
 func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) error {
 	st := s.startStep(r, "2b")
-	req, err := s.parseAuthorize(r)
+	req, err := s.parseAuthorize(w, r)
 	if err != nil {
 		return err
 	}
@@ -25,7 +25,7 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) error {
 
 	ses, err := s.currentSession(r)
 	if err != nil {
-		return err
+		return s.redirectErr(req, err)
 	}
 	if ses != nil && s.sessionSatisfies(ses, req) {
 		return s.issueAuthorization(w, r, req, ses)
@@ -45,21 +45,28 @@ func (s *Server) handleAuthorize(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.CreateTransaction(r.Context(), *req); err != nil {
 		return s.redirectErr(req, oauth.Wrap(oauth.ErrServerError, "The login could not be started.", err))
 	}
+	// NOTE: one transaction per browser: a second authorization request
+	// in another tab replaces the cookie, and the first tab's login fails.
 	s.setCookie(w, txCookie, txID, s.transactionTTL)
 	http.Redirect(w, r, s.issuer+"/login", http.StatusFound)
 	return nil
 }
 
-// parseAuthorize validates the whole authorization request. Until the
-// client and its redirect URI are known to be registered, errors are shown
-// as a page; after that, they are sent to the client (RFC 6749 section
+// parseAuthorize validates the whole authorization request. Errors found
+// before the client and its redirect URI are known to be registered are
+// shown as a page, later ones are sent to the client (RFC 6749 section
 // 4.1.2.1). The result is a transaction without ID or times.
-func (s *Server) parseAuthorize(r *http.Request) (*store.Transaction, error) {
-	q := r.URL.Query()
+func (s *Server) parseAuthorize(w http.ResponseWriter, r *http.Request) (*store.Transaction, error) {
+	// OpenID Connect Core section 3.1.2.1: GET and POST are both
+	// supported, so the parameters come from the query and the body.
+	if err := parseForm(w, r); err != nil {
+		return nil, err
+	}
+	q := r.Form
 
 	// The client and redirect URI come first: nothing may be redirected
 	// before both are checked. The match is exact string comparison
-	// (RFC 9700 section 4.1.3), so no prefix, case or encoding variant of
+	// (RFC 9700 section 2.1), so no prefix, case or encoding variant of
 	// a registered URI passes.
 	clientID, err := singleParam(q, "client_id")
 	if err != nil {
@@ -112,8 +119,24 @@ func (s *Server) checkAuthorizeParams(client *Client, req *store.Transaction, q 
 	req.CodeChallengeMethod = get("code_challenge_method")
 	req.Prompt = get("prompt")
 	maxAge := get("max_age")
+	responseMode := get("response_mode")
 	if err != nil {
 		return err
+	}
+
+	// state and nonce are stored until the login ends, so an anonymous
+	// request may not make the server store much.
+	if len(req.State) > maxEchoedParam || len(req.Nonce) > maxEchoedParam {
+		return oauth.NewError(oauth.ErrInvalidRequest, "The state or nonce parameter is too long.")
+	}
+
+	// Request objects are not supported (OpenID Connect Core section
+	// 6), and ignoring one could drop parameters the client relies on.
+	if _, ok := q["request"]; ok {
+		return oauth.NewError(errRequestNotSupported, "Request objects are not supported.")
+	}
+	if _, ok := q["request_uri"]; ok {
+		return oauth.NewError(errRequestURINotSupported, "Request objects are not supported.")
 	}
 
 	// Response type: only "code", and "token" for clients that enabled
@@ -131,6 +154,17 @@ func (s *Server) checkAuthorizeParams(client *Client, req *store.Transaction, q 
 		}
 	default:
 		return oauth.NewError(oauth.ErrUnsupportedResponseType, "The response type is not supported.")
+	}
+
+	// Response mode: only the default of the response type, query for
+	// code and fragment for token (OAuth 2.0 Multiple Response Type
+	// Encoding Practices).
+	defaultMode := "query"
+	if req.ResponseType == oauth.ResponseTypeToken {
+		defaultMode = "fragment"
+	}
+	if responseMode != "" && responseMode != defaultMode {
+		return oauth.NewError(oauth.ErrInvalidRequest, "The response mode is not supported.")
 	}
 
 	// Scope: a subset of the client's scopes; none requested means all of
@@ -163,6 +197,16 @@ func (s *Server) checkAuthorizeParams(client *Client, req *store.Transaction, q 
 	}
 	return nil
 }
+
+// maxEchoedParam is the maximum length in bytes of state and nonce.
+const maxEchoedParam = 2048
+
+// Error codes of OpenID Connect Core section 3.1.2.6 that the shared
+// vocabulary does not list.
+const (
+	errRequestNotSupported    = "request_not_supported"
+	errRequestURINotSupported = "request_uri_not_supported"
+)
 
 func checkPKCE(client *Client, req *store.Transaction) error {
 	if req.CodeChallenge == "" {

@@ -107,6 +107,10 @@ func TestAuthorizeRedirectsErrorsToClient(t *testing.T) {
 		{"negative max_age", map[string]string{"max_age": "-1"}, "", oauth.ErrInvalidRequest},
 		{"repeated scope", nil, "&scope=openid", oauth.ErrInvalidRequest},
 		{"prompt none without session", map[string]string{"prompt": "none"}, "", oauth.ErrLoginRequired},
+		{"form_post response mode", map[string]string{"response_mode": "form_post"}, "", oauth.ErrInvalidRequest},
+		{"overlong nonce", map[string]string{"nonce": strings.Repeat("n", 2049)}, "", oauth.ErrInvalidRequest},
+		{"request object", map[string]string{"request": "eyJhbGciOiJub25lIn0.e30."}, "", "request_not_supported"},
+		{"request URI", map[string]string{"request_uri": "https://evil.example/r"}, "", "request_uri_not_supported"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -207,4 +211,13 @@ func TestLoginPage(t *testing.T) {
 		assert.Equal(t, http.StatusForbidden, resp.StatusCode)
 		assert.Empty(t, resp.Header.Get("Location"))
 	})
+}
+
+func TestAuthorizeAcceptsPost(t *testing.T) {
+	env := newTestEnv(t, nil)
+	query, err := url.ParseQuery(strings.TrimPrefix(authorizeQuery(nil), "/authorize?"))
+	require.NoError(t, err)
+	resp := env.postForm("/authorize", query, "", "", nil)
+	require.Equal(t, http.StatusFound, resp.StatusCode)
+	assert.Equal(t, env.url+"/login", resp.Header.Get("Location"))
 }

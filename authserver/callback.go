@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 
@@ -45,6 +46,13 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) error {
 	up, ok := s.upstreams[r.PathValue("idp")]
 	if !ok || up.cfg.ID != tx.Upstream.UpstreamID {
 		return oauth.NewError(oauth.ErrInvalidRequest, "The login response came from another identity provider.")
+	}
+
+	// A provider that names itself in the response (RFC 9207) must be the
+	// one the request went to, against mix-up attacks.
+	if iss := q.Get("iss"); iss != "" && iss != up.cfg.Issuer {
+		return s.failTransaction(r, &tx, oauth.Wrap(oauth.ErrServerError, "The login response came from another identity provider.",
+			fmt.Errorf("iss %q, want %q", iss, up.cfg.Issuer)))
 	}
 
 	// An error from the provider ends the authorization request: a user

@@ -13,8 +13,9 @@ import (
 
 // authenticateClient identifies the client of a token, introspection or
 // revocation request. Confidential clients authenticate with
-// client_secret_basic; public clients send only client_id (RFC 6749
-// section 2.3.1). Other methods are rejected.
+// client_secret_basic (RFC 6749 section 2.3.1). Public clients only name
+// themselves, with client_id in the form or as the Basic user with an
+// empty password. Other methods are rejected.
 func (s *Server) authenticateClient(r *http.Request) (*Client, error) {
 	failed := oauth.NewError(oauth.ErrInvalidClient, "Client authentication failed.")
 	formID, err := singleParam(r.PostForm, "client_id")
@@ -45,7 +46,18 @@ func (s *Server) authenticateClient(r *http.Request) (*Client, error) {
 		return nil, oauth.NewError(oauth.ErrInvalidRequest, "The client_id parameter does not match the authenticated client.")
 	}
 	client, ok := s.clients[id]
-	if !ok || client.Public || !secretsEqual(secret, client.Secret) {
+	if !ok {
+		return nil, failed
+	}
+	// Some libraries send a public client's ID in the Basic header with
+	// an empty secret, which identifies the client as well as the form.
+	if client.Public {
+		if secret != "" {
+			return nil, failed
+		}
+		return client, nil
+	}
+	if !secretsEqual(secret, client.Secret) {
 		return nil, failed
 	}
 	return client, nil

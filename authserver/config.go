@@ -94,6 +94,7 @@ type Upstream struct {
 	// Issuer + "/callback/" + ID.
 	ID string
 	// DisplayName appears on the login button ("Log in with Google").
+	// Empty means ID.
 	DisplayName string
 	// Issuer is the provider's issuer URL, the base of its discovery
 	// document.
@@ -204,6 +205,9 @@ func (up Upstream) validate(i int) []error {
 	}
 	if up.ClientID == "" {
 		errs = append(errs, fmt.Errorf("%s: empty client ID", name))
+	}
+	if up.Scopes != nil && !slices.Contains(up.Scopes, "openid") {
+		errs = append(errs, fmt.Errorf("%s: scopes must include \"openid\"", name))
 	}
 	return errs
 }

@@ -32,7 +32,7 @@ func (s *Server) setCookie(w http.ResponseWriter, name, value string, ttl time.D
 	})
 }
 
-// clearCookie tells the browser to delete the cookie.
+// clearCookie sets an expired cookie, which deletes it in the browser.
 func (s *Server) clearCookie(w http.ResponseWriter, name string) {
 	http.SetCookie(w, &http.Cookie{
 		Name:     name,

@@ -5,6 +5,8 @@ import "github.com/oidcstack/oidcstack/internal/oauth"
 // Registrations of the demo stack, shared with the other services' demo
 // configurations.
 const (
+	// DefaultIssuer is the authorization server's issuer in the demo stack.
+	DefaultIssuer = "http://localhost:9001"
 	// DemoWebClientID is the web app's client: public, code + PKCE.
 	DemoWebClientID = "demo-web"
 	// DemoGatewayClientID is the gateway's client: confidential, allowed

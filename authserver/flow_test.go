@@ -22,6 +22,7 @@ import (
 	"github.com/oidcstack/oidcstack/internal/keys"
 	"github.com/oidcstack/oidcstack/internal/keys/keytest"
 	"github.com/oidcstack/oidcstack/internal/oauth"
+	"github.com/oidcstack/oidcstack/internal/trace"
 	"github.com/oidcstack/oidcstack/mockidp"
 )
 
@@ -230,14 +231,26 @@ func TestLoginThroughMockIDP(t *testing.T) {
 	assert.Equal(t, map[string]any{"sub": DemoGatewayClientID}, claims["act"])
 	assert.Equal(t, float64(60), claims["exp"].(float64)-claims["iat"].(float64))
 
-	// Every authserver step of the flow is traced.
-	var steps []string
+	// Every authserver step of the flow is traced, and the fingerprints
+	// tie the steps of this login together.
+	fingerprints := map[string]map[string]string{}
 	for _, e := range s.srv.Trace().Events() {
-		steps = append(steps, e.Step)
+		fingerprints[e.Step] = e.Fingerprints
 	}
 	for _, want := range []string{"2b", "3", "4b", "9b", "10a", "11a", "11b", "13b", "14c", "16", "17"} {
-		assert.Contains(t, steps, want)
+		assert.Contains(t, fingerprints, want)
 	}
+	assert.NotEmpty(t, fingerprints["2b"]["app_state"])
+	assert.Equal(t, fingerprints["2b"]["app_state"], fingerprints["13b"]["app_state"])
+	assert.NotEmpty(t, fingerprints["4b"]["upstream_state"])
+	assert.Equal(t, fingerprints["4b"]["upstream_state"], fingerprints["9b"]["upstream_state"])
+	assert.Equal(t, trace.Fingerprint(callback.Get("code")), fingerprints["13b"]["code"])
+	assert.Equal(t, fingerprints["13b"]["code"], fingerprints["14c"]["code"])
+	assert.Equal(t, trace.Fingerprint(token.AccessToken), fingerprints["14c"]["access_token"])
+	assert.Equal(t, fingerprints["14c"]["access_token"], fingerprints["16"]["access_token"])
+	assert.Equal(t, fingerprints["14c"]["access_token"], fingerprints["17"]["access_token"])
+	assert.Equal(t, trace.Fingerprint(exchanged["access_token"].(string)), fingerprints["17"]["jwt"])
+	assert.Equal(t, trace.Fingerprint(user.ID), fingerprints["17"]["sub"])
 }
 
 func TestLoginSecondAuthorizeUsesSession(t *testing.T) {
@@ -256,8 +269,8 @@ func TestLoginSecondAuthorizeUsesSession(t *testing.T) {
 	assert.Equal(t, "second", loc.Query().Get("state"))
 	assert.NotEmpty(t, loc.Query().Get("code"))
 
-	// prompt=login sends the user back to the login page and asks the IDP
-	// for a fresh login too.
+	// prompt=login sends the user back to the login page and requests a
+	// fresh login at the IDP too.
 	resp, page := b.get(conf.AuthCodeURL("third", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("prompt", "login")))
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Contains(t, page, "Log in with")

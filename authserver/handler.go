@@ -94,8 +94,8 @@ func (s *Server) logError(r *http.Request, step string, err error) {
 
 type stepKey struct{}
 
-// stepSlot carries the traced step of one request from the handler, which
-// knows which step it performs, to the wrapper, which knows the status.
+// stepSlot passes the traced step of one request from the handler, which
+// decides the step, to the wrapper, which writes the status.
 type stepSlot struct {
 	name string
 	step *trace.Step
@@ -112,8 +112,8 @@ func (s *Server) startStep(r *http.Request, step string) *trace.Step {
 }
 
 // finishStep ends the request's current step when it is one part of a
-// larger exchange, such as the ID token check inside the callback; the
-// event then carries no status, since the response is not written yet.
+// larger exchange, such as the ID token check inside the callback. The
+// event carries no status, because the response is not written yet.
 func finishStep(r *http.Request, note string) {
 	if slot, ok := r.Context().Value(stepKey{}).(*stepSlot); ok && slot.step != nil {
 		slot.step.End(0, note)

@@ -10,7 +10,7 @@ import (
 	"github.com/oidcstack/oidcstack/internal/trace"
 )
 
-// issueImplicit answers an implicit grant request (RFC 6749 section 4.2)
+// issueImplicit responds to an implicit grant request (RFC 6749 section 4.2)
 // with an access token in the redirect URI's fragment. It is legacy: the
 // token travels through the browser's history and the client cannot prove
 // it requested it, so a client must enable the grant explicitly, and it

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"time"
 
 	"github.com/oidcstack/oidcstack/authserver/store"
 	"github.com/oidcstack/oidcstack/internal/oauth"
@@ -24,9 +23,9 @@ type introspection struct {
 	Audience  []string `json:"aud"`
 }
 
-// inactive is the whole answer for a token that is not active: RFC 7662
-// section 2.2 allows nothing else, so an unknown, expired or revoked token
-// look the same.
+// inactive is the whole response for a token that is not active: RFC 7662
+// section 2.2 advises against any other member, and without them unknown,
+// expired and revoked tokens look the same.
 type inactive struct {
 	Active bool `json:"active"`
 }
@@ -55,8 +54,8 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) error 
 	}
 	st.Set(trace.KeyAccessToken, token)
 
-	// token_type_hint is only a hint (RFC 7662 section 2.1): only access
-	// tokens are ever active here, whatever it says.
+	// token_type_hint is only a hint (RFC 7662 section 2.1). Only access
+	// tokens are ever active here, whatever its value.
 	at, err := s.activeAccessToken(r.Context(), token)
 	if errors.Is(err, errInvalidToken) {
 		oauth.WriteJSON(w, http.StatusOK, inactive{})
@@ -94,13 +93,4 @@ func (s *Server) activeAccessToken(ctx context.Context, token string) (*store.Ac
 		return nil, errInvalidToken
 	}
 	return &at, nil
-}
-
-// secondsUntil returns the whole seconds from now to t, at least 0.
-func secondsUntil(now, t time.Time) int64 {
-	d := t.Sub(now) / time.Second
-	if d < 0 {
-		return 0
-	}
-	return int64(d)
 }

@@ -30,6 +30,8 @@ func (s *Server) loadSigningKeys(ctx context.Context, configured []*keys.Key) (*
 		loaded = append(loaded, k)
 	}
 	if len(loaded) > 0 {
+		// TODO: rotate on a schedule and retire keys whose tokens have all
+		// expired; until then every stored key stays published.
 		return keys.NewSet(loaded...), nil
 	}
 

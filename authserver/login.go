@@ -74,8 +74,8 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) error
 
 	opts := []oauth2.AuthCodeOption{oidc.Nonce(req.Nonce), oauth2.S256ChallengeOption(req.CodeVerifier)}
 	if tx.Prompt == "login" {
-		// The client asked for a fresh login, so the provider must not
-		// answer from its own session either.
+		// The client requested a fresh login, so the provider must not
+		// reuse its own session either.
 		opts = append(opts, oauth2.SetAuthURLParam("prompt", "login"))
 	}
 	st.Set(trace.KeyUpstreamState, req.State)

@@ -13,7 +13,7 @@ import (
 // refreshTokenGrant trades a refresh token for new tokens (RFC 6749
 // section 6). Each refresh token works once: the response carries its
 // successor, and presenting a used one revokes the whole family, since one
-// of its copies must have been stolen (RFC 9700 section 4.14.2).
+// of its copies must have been stolen (RFC 9700 section 4.14).
 func (s *Server) refreshTokenGrant(r *http.Request, client *Client, st *trace.Step) (*tokenResponse, error) {
 	if !client.allows(oauth.GrantRefreshToken) {
 		return nil, oauth.NewError(oauth.ErrUnauthorizedClient, "The client may not use refresh tokens.")
@@ -80,7 +80,7 @@ func (s *Server) refreshTokenGrant(r *http.Request, client *Client, st *trace.St
 			authTime: old.AuthTime, accessToken: issued.accessToken, now: now,
 		})
 		if err != nil {
-			return nil, err
+			return nil, s.abandonGrant(r, old.GrantID, err)
 		}
 	}
 	return resp, nil

@@ -15,7 +15,7 @@ import (
 	"github.com/oidcstack/oidcstack/internal/trace"
 )
 
-// upstreamIdentity is who the upstream provider says the user is.
+// upstreamIdentity is the user as the upstream provider identified them.
 type upstreamIdentity struct {
 	subject string
 	profile store.Profile
@@ -49,7 +49,7 @@ func (c profileClaims) profile() store.Profile {
 }
 
 // authenticateUpstream redeems the upstream code and verifies the ID token
-// (10a), then asks userinfo for a missing email or name (10b).
+// (10a), then calls userinfo when the email or name is missing (10b).
 func (s *Server) authenticateUpstream(r *http.Request, up *upstream, tx *store.Transaction, code string) (*upstreamIdentity, error) {
 	s.startStep(r, "10a").Set(trace.KeyUpstreamState, tx.Upstream.State).Set(trace.KeyCode, code)
 	ctx := oidc.ClientContext(r.Context(), s.client)
@@ -102,30 +102,38 @@ func (s *Server) fillFromUserInfo(r *http.Request, disc *discovered, token *oaut
 	if err != nil {
 		return oauth.Wrap(oauth.ErrServerError, "The identity provider's user info could not be read.", err)
 	}
+
 	// OpenID Connect Core section 5.3.4: the userinfo sub must equal the
 	// ID token's, or the response may be about someone else.
 	if info.Subject != id.subject {
 		return oauth.Wrap(oauth.ErrServerError, "The identity provider's user info is invalid.",
 			errors.New("userinfo subject differs from the ID token subject"))
 	}
+
 	var claims profileClaims
 	if err := info.Claims(&claims); err != nil {
 		return oauth.Wrap(oauth.ErrServerError, "The identity provider's user info is invalid.", err)
 	}
-	extra := claims.profile()
-	p := &id.profile
+	fillMissing(&id.profile, claims.profile())
+	finishStep(r, "claims completed")
+	return nil
+}
+
+// fillMissing copies into p the fields of extra that p lacks. The email
+// and its verification flag travel together.
+func fillMissing(p *store.Profile, extra store.Profile) {
 	if p.Email == "" {
 		p.Email, p.EmailVerified = extra.Email, extra.EmailVerified
 	}
-	fill := func(dst *string, src string) {
-		if *dst == "" {
-			*dst = src
+	for _, f := range []struct {
+		dst *string
+		src string
+	}{
+		{&p.Name, extra.Name}, {&p.GivenName, extra.GivenName},
+		{&p.FamilyName, extra.FamilyName}, {&p.Picture, extra.Picture},
+	} {
+		if *f.dst == "" {
+			*f.dst = f.src
 		}
 	}
-	fill(&p.Name, extra.Name)
-	fill(&p.GivenName, extra.GivenName)
-	fill(&p.FamilyName, extra.FamilyName)
-	fill(&p.Picture, extra.Picture)
-	finishStep(r, "claims completed")
-	return nil
 }

@@ -12,7 +12,7 @@ import (
 )
 
 // handleResume continues the authorization request stored at 2b once the
-// user has logged in (12a), and answers it (13b). The URL carries only the
+// user has logged in (12a), and responds to it (13b). The URL carries only the
 // transaction ID, which must equal the browser's transaction cookie.
 func (s *Server) handleResume(w http.ResponseWriter, r *http.Request) error {
 	st := s.startStep(r, "13b")
@@ -47,7 +47,7 @@ func (s *Server) handleResume(w http.ResponseWriter, r *http.Request) error {
 	return s.issueAuthorization(w, r, &req, ses)
 }
 
-// issueAuthorization answers a validated authorization request for the
+// issueAuthorization responds to a validated authorization request for the
 // user of ses (13b): with a code for the authorization code grant, or with
 // an access token in the fragment for the implicit grant.
 func (s *Server) issueAuthorization(w http.ResponseWriter, r *http.Request, req *store.Transaction, ses *store.Session) error {

@@ -36,7 +36,7 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 
 	// token_type_hint only speeds up the lookup (RFC 7009 section 2.1),
-	// so both kinds are tried whatever it says.
+	// so both kinds are tried whatever its value.
 	at, err := s.store.GetAccessToken(ctx, hash)
 	switch {
 	case err == nil:

@@ -2,8 +2,8 @@
 // provider of oidcstack, and an OpenID Connect relying party of one or more
 // upstream identity providers.
 //
-// Users log in at an upstream provider (steps 3 to 11b of the login flow);
-// the server then keeps its own users and sessions and issues its own
+// Users log in at an upstream provider (steps 3 to 11b of the login flow).
+// The server then keeps its own users and sessions, and issues its own
 // opaque, revocable access tokens to its clients (13b, 14c). The gateway
 // checks those tokens by introspection (16) and trades them for short-lived
 // JWTs by token exchange (17).
@@ -38,7 +38,7 @@ type Server struct {
 	clients   map[string]*Client
 	// webOrigins are the web origins of all clients, for CORS.
 	webOrigins map[string]bool
-	upstreams map[string]*upstream
+	upstreams  map[string]*upstream
 	// upstreamOrder lists the upstream IDs in configuration order, for
 	// the login page.
 	upstreamOrder []string
@@ -54,6 +54,9 @@ type Server struct {
 	trace  *trace.Recorder
 	pages  *pages
 	mux    *http.ServeMux
+
+	// stopSweeper stops the goroutine that deletes expired records.
+	stopSweeper func()
 }
 
 // New validates cfg and returns a server. It reads or creates its signing
@@ -123,6 +126,7 @@ func New(cfg Config) (*Server, error) {
 
 	s.mux = http.NewServeMux()
 	s.routes(s.mux)
+	s.startSweeper()
 	s.log.Info("authserver configured", "issuer", s.issuer, "clients", len(s.clients),
 		"upstreams", len(s.upstreams), "signing_key", set.Signing().ID)
 	return s, nil
@@ -135,6 +139,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /jwks", s.keys.Handler())
 
 	mux.Handle("GET /authorize", s.page(s.handleAuthorize))
+	mux.Handle("POST /authorize", s.page(s.handleAuthorize))
 	mux.Handle("GET /login", s.page(s.handleLoginPage))
 	mux.Handle("POST /login", s.page(s.handleLoginSubmit))
 	mux.Handle("GET /callback/{idp}", s.page(s.handleCallback))
@@ -158,9 +163,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// Close releases the store if the server opened it.
+// Close stops the background deletion of expired records and closes the
+// store if the server opened it. A store passed in Config stays open.
 func (s *Server) Close() {
+	if s.stopSweeper != nil {
+		s.stopSweeper()
+		s.stopSweeper = nil
+	}
 	if s.ownsStore {
+		s.ownsStore = false
 		if err := s.store.Close(); err != nil {
 			s.log.Warn("close store failed", "err", err)
 		}

@@ -39,7 +39,8 @@ func (s *Server) sessionSatisfies(ses *store.Session, req *store.Transaction) bo
 	if req.Prompt == "login" {
 		return false
 	}
-	if req.MaxAge >= 0 && s.now().Sub(ses.AuthTime) > time.Duration(req.MaxAge)*time.Second {
+	// Whole seconds on both sides, so a huge max_age cannot overflow.
+	if req.MaxAge >= 0 && int64(s.now().Sub(ses.AuthTime)/time.Second) > int64(req.MaxAge) {
 		return false
 	}
 	return true

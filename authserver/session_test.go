@@ -32,6 +32,7 @@ func TestAuthorizeWithSession(t *testing.T) {
 		{"max_age satisfied", time.Minute, map[string]string{"max_age": "120"}, false, ""},
 		{"max_age exceeded", 3 * time.Minute, map[string]string{"max_age": "120"}, true, ""},
 		{"max_age zero", time.Second, map[string]string{"max_age": "0"}, true, ""},
+		{"huge max_age", time.Minute, map[string]string{"max_age": "9000000000000000000"}, false, ""},
 		{"prompt login", time.Minute, map[string]string{"prompt": "login"}, true, ""},
 		{"prompt none and max_age exceeded", 3 * time.Minute, map[string]string{"prompt": "none", "max_age": "120"}, false, oauth.ErrLoginRequired},
 		{"expired session", DefaultSessionTTL, nil, true, ""},

@@ -107,6 +107,8 @@ func (s *Server) authorizationCodeGrant(r *http.Request, client *Client, st *tra
 	now := s.now()
 	var issued *issuedTokens
 	var redeemed store.AuthCode
+	// A failed check leaves the code unused, so a party holding a stolen
+	// code but not the PKCE verifier cannot use it up.
 	err = s.store.RedeemAuthCode(r.Context(), codeHash, func(c store.AuthCode) (store.Tokens, error) {
 		if err := checkCode(c, client, req, now); err != nil {
 			return store.Tokens{}, err
@@ -138,10 +140,19 @@ func (s *Server) authorizationCodeGrant(r *http.Request, client *Client, st *tra
 			authTime: redeemed.AuthTime, accessToken: issued.accessToken, now: now,
 		})
 		if err != nil {
-			return nil, err
+			return nil, s.abandonGrant(r, codeHash, err)
 		}
 	}
 	return resp, nil
+}
+
+// abandonGrant revokes the tokens just stored for a response that fails
+// after all, so that no token exists that its client never received.
+func (s *Server) abandonGrant(r *http.Request, grantID string, cause error) error {
+	if err := s.store.RevokeGrant(r.Context(), grantID); err != nil {
+		s.log.Error("revoke tokens of a failed response failed", "grant_fp", trace.Fingerprint(grantID), "err", err)
+	}
+	return cause
 }
 
 // checkCode is the checklist of RFC 6749 section 4.1.3 and RFC 7636
@@ -168,7 +179,7 @@ func checkCode(c store.AuthCode, client *Client, req codeRequest, now time.Time)
 
 	// The PKCE verifier matches the challenge; a verifier without a
 	// challenge is rejected too, against PKCE downgrade (RFC 9700
-	// section 2.1.1).
+	// section 4.8).
 	if c.CodeChallenge == "" {
 		if req.codeVerifier != "" {
 			return invalid("code_verifier sent for a code without challenge")

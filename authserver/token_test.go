@@ -3,9 +3,12 @@ package authserver
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
 
+	"github.com/oidcstack/oidcstack/authserver/store"
 	"github.com/oidcstack/oidcstack/internal/oauth"
 )
 
@@ -259,4 +263,115 @@ func TestHealthzAndTrace(t *testing.T) {
 	resp = env.get("/_trace")
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Contains(t, readBody(t, resp), `"service":"authserver"`)
+}
+
+func TestTokenPublicClientInBasicHeader(t *testing.T) {
+	env := newTestEnv(t, nil)
+	user := env.seedUser("user-1")
+	code, verifier := env.seedCode(user.ID, "openid", "")
+
+	// x/oauth2's default style tries the Basic header first.
+	conf := &oauth2.Config{
+		ClientID:    DemoWebClientID,
+		Endpoint:    oauth2.Endpoint{TokenURL: env.url + "/token", AuthStyle: oauth2.AuthStyleInHeader},
+		RedirectURL: testWebApp + "/callback",
+	}
+	tok, err := conf.Exchange(context.Background(), code, oauth2.VerifierOption(verifier))
+	require.NoError(t, err)
+	assert.NotEmpty(t, tok.AccessToken)
+
+	// A public client has no secret to send.
+	code, verifier = env.seedCode(user.ID, "openid", "")
+	resp := env.postForm("/token", url.Values{
+		"grant_type": {"authorization_code"}, "code": {code},
+		"redirect_uri": {testWebApp + "/callback"}, "code_verifier": {verifier},
+	}, DemoWebClientID, "guessed-secret", nil)
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+}
+
+func TestTokenConcurrentRedeemOneWins(t *testing.T) {
+	env := newTestEnv(t, func(c *Config) {
+		st, err := store.OpenSQLiteFile(context.Background(), filepath.Join(t.TempDir(), "authserver.db"))
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = st.Close() })
+		c.Store = st
+	})
+	user := env.seedUser("user-1")
+	code, verifier := env.seedCode(user.ID, "openid", "")
+
+	const attempts = 6
+	statuses := make([]int, attempts)
+	var wg sync.WaitGroup
+	for i := range attempts {
+		wg.Go(func() {
+			form := url.Values{
+				"grant_type": {"authorization_code"}, "code": {code}, "client_id": {DemoWebClientID},
+				"redirect_uri": {testWebApp + "/callback"}, "code_verifier": {verifier},
+			}
+			resp, err := http.PostForm(env.url+"/token", form)
+			if err != nil {
+				return
+			}
+			resp.Body.Close()
+			statuses[i] = resp.StatusCode
+		})
+	}
+	wg.Wait()
+
+	ok, rejected := 0, 0
+	for _, status := range statuses {
+		switch status {
+		case http.StatusOK:
+			ok++
+		case http.StatusBadRequest:
+			rejected++
+		}
+	}
+	assert.Equal(t, 1, ok, "exactly one redemption succeeds: %v", statuses)
+	assert.Equal(t, attempts-1, rejected, "the others get invalid_grant: %v", statuses)
+}
+
+// faultyStore fails GetUser and remembers the tokens stored at the last
+// code redemption.
+type faultyStore struct {
+	store.Store
+	mu     sync.Mutex
+	issued store.Tokens
+}
+
+func (f *faultyStore) GetUser(context.Context, string) (store.User, error) {
+	return store.User{}, errors.New("injected failure")
+}
+
+func (f *faultyStore) RedeemAuthCode(ctx context.Context, hash string, issue func(store.AuthCode) (store.Tokens, error)) error {
+	return f.Store.RedeemAuthCode(ctx, hash, func(c store.AuthCode) (store.Tokens, error) {
+		tokens, err := issue(c)
+		f.mu.Lock()
+		f.issued = tokens
+		f.mu.Unlock()
+		return tokens, err
+	})
+}
+
+func TestTokenFailureRevokesStoredTokens(t *testing.T) {
+	var faulty *faultyStore
+	env := newTestEnv(t, func(c *Config) {
+		faulty = &faultyStore{Store: c.Store}
+		c.Store = faulty
+	})
+	user := env.seedUser("user-1")
+	code, verifier := env.seedCode(user.ID, "openid", "")
+
+	// The ID token needs the user, whom the store fails to read.
+	resp := env.redeem(code, verifier, nil)
+	assert.Equal(t, http.StatusInternalServerError, resp.StatusCode)
+	assert.Equal(t, oauth.ErrServerError, decodeJSON(t, resp)["error"])
+
+	faulty.mu.Lock()
+	hash := faulty.issued.Access.Hash
+	faulty.mu.Unlock()
+	require.NotEmpty(t, hash)
+	at, err := faulty.Store.GetAccessToken(context.Background(), hash)
+	require.NoError(t, err)
+	assert.True(t, at.Revoked, "no usable token that the client never received")
 }

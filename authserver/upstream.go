@@ -24,6 +24,9 @@ type upstream struct {
 }
 
 func newUpstream(cfg Upstream, redirectURL string) *upstream {
+	if cfg.DisplayName == "" {
+		cfg.DisplayName = cfg.ID
+	}
 	if cfg.Scopes == nil {
 		cfg.Scopes = []string{oidc.ScopeOpenID, "email", "profile"}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/oauth2"
 
+	"github.com/oidcstack/oidcstack/authserver/store"
 	"github.com/oidcstack/oidcstack/internal/oauth"
 )
 
@@ -88,4 +89,49 @@ func TestSameUpstreamUserKeepsID(t *testing.T) {
 	}
 	assert.Equal(t, subjects[0], subjects[1], "same IDP user, same ID")
 	assert.NotEqual(t, subjects[0], subjects[2], "other IDP user, other ID")
+}
+
+func TestCallbackRejectsOtherIssuer(t *testing.T) {
+	s := newStack(t, nil)
+	b := newBrowser(t)
+	resp, page := b.get(s.webClient().AuthCodeURL("st", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	action, fields := parsePageForm(t, page)
+	fields.Set("idp", "google")
+	resp, err := noRedirectClient(b.client.Jar).PostForm(action, fields)
+	require.NoError(t, err)
+	resp.Body.Close()
+	upstream, err := url.Parse(resp.Header.Get("Location"))
+	require.NoError(t, err)
+
+	// A response that names another issuer (RFC 9207) ends the login.
+	callback := s.url + "/callback/google?" + url.Values{
+		"code": {"x"}, "state": {upstream.Query().Get("state")}, "iss": {s.idp.Issuer("corp")},
+	}.Encode()
+	resp, err = noRedirectClient(b.client.Jar).Get(callback)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusFound, resp.StatusCode)
+	loc, err := url.Parse(resp.Header.Get("Location"))
+	require.NoError(t, err)
+	assert.Equal(t, oauth.ErrServerError, loc.Query().Get("error"))
+	assert.Equal(t, "st", loc.Query().Get("state"))
+}
+
+func TestFillMissingKeepsIDTokenClaims(t *testing.T) {
+	p := store.Profile{Name: "From ID Token"}
+	fillMissing(&p, store.Profile{
+		Email: "a@example.com", EmailVerified: true, Name: "From Userinfo",
+		GivenName: "Given", FamilyName: "Family", Picture: "https://pic.example/a",
+	})
+	assert.Equal(t, store.Profile{
+		Email: "a@example.com", EmailVerified: true, Name: "From ID Token",
+		GivenName: "Given", FamilyName: "Family", Picture: "https://pic.example/a",
+	}, p)
+
+	// An email from the ID token keeps its own verification flag.
+	p = store.Profile{Email: "id@example.com"}
+	fillMissing(&p, store.Profile{Email: "info@example.com", EmailVerified: true})
+	assert.Equal(t, "id@example.com", p.Email)
+	assert.False(t, p.EmailVerified)
 }

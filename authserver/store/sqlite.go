@@ -46,6 +46,9 @@ func OpenSQLiteFile(ctx context.Context, path string) (*SQLite, error) {
 // OpenSQLiteMemory opens the in-memory database called name and runs the
 // migrations. The database lives as long as the store; stores opened with
 // the same name in one process share it.
+//
+// NOTE: two stores sharing one name lock each other at table level, and a
+// write may then fail with SQLITE_LOCKED; use one store per name.
 func OpenSQLiteMemory(ctx context.Context, name string) (*SQLite, error) {
 	if name == "" {
 		return nil, errors.New("store: empty in-memory database name")

@@ -5,11 +5,12 @@
 // implementation, and package storetest holds the conformance test that
 // every implementation runs.
 //
-// Secrets are stored only in a form that is useless to someone who reads
-// the database: codes, access tokens, refresh tokens and session IDs arrive
-// here already hashed by the caller (their field is called Hash or ID and
-// the caller decides what goes in). Signing keys are the exception, because
-// the server must be able to sign with them after a restart.
+// The store keeps what it is given. The authorization server hands it only
+// hashes of codes, access tokens, refresh tokens, session tokens and
+// transaction IDs, so a copy of the database yields none of them. Signing
+// keys and the short-lived values of a login transaction (upstream state,
+// nonce and PKCE verifier, CSRF token) are stored as they are, because the
+// server needs them back.
 package store
 
 import (
@@ -88,9 +89,9 @@ type Store interface {
 	// RotateRefreshToken marks the refresh token with the given hash used
 	// and stores the tokens that issue builds from it, in one transaction.
 	// When issue returns an error nothing changes. A token used before gives
-	// ErrAlreadyUsed without calling issue; the caller should then revoke
-	// the grant, since a used refresh token in use again means one copy
-	// was stolen (RFC 9700 section 4.14.2).
+	// ErrAlreadyUsed without calling issue. The caller should then revoke
+	// the grant, because a used refresh token in use again means one copy
+	// was stolen (RFC 9700 section 4.14).
 	RotateRefreshToken(ctx context.Context, hash string, issue func(RefreshToken) (Tokens, error)) error
 	// RevokeRefreshToken marks the refresh token with the given hash revoked.
 	RevokeRefreshToken(ctx context.Context, hash string) error
