@@ -73,14 +73,8 @@ func (s *Server) authorize(r *http.Request, iss *issuer) authOutcome {
 		step = "5b"
 	}
 
-	req, aerr := parseAuthRequest(r, iss)
-	if aerr != nil {
-		out := authOutcome{step: step, note: aerr.err.Code}
-		if aerr.redirect {
-			out.response = errorResponse(req, aerr.err)
-		} else {
-			out.errorPage = aerr.err
-		}
+	req, out, ok := parseAuthorize(r, iss, step)
+	if !ok {
 		return out
 	}
 
@@ -95,7 +89,7 @@ func (s *Server) authorize(r *http.Request, iss *issuer) authOutcome {
 	}
 
 	// A login queued by LoginNext happens at once, without the login page.
-	if subject, ok := iss.takeQueuedLogin(req.ClientID); ok {
+	if subject, ok := iss.takeQueuedLogin(req.ClientID, req.LoginHint); ok {
 		value, queued := iss.startSession(sessionKey, subject, now, s.cfg.SessionTTL)
 		iss.markSession(queued, req.key(), false, now)
 		out := s.authorizeWithSession(r, iss, req, queued, now, "8b")
@@ -104,6 +98,27 @@ func (s *Server) authorize(r *http.Request, iss *issuer) authOutcome {
 		return out
 	}
 	return pendingOutcome(r, iss, req, false, now, "5b", "login: "+reason)
+}
+
+// parseAuthorize parses the authorization request in r and applies an
+// injected authorization fault. When ok is false, out is the final outcome:
+// an error page or an error response for the client.
+func parseAuthorize(r *http.Request, iss *issuer, step string) (req authRequest, out authOutcome, ok bool) {
+	req, aerr := parseAuthRequest(r, iss)
+	if aerr != nil {
+		out = authOutcome{step: step, note: aerr.err.Code}
+		if aerr.redirect {
+			out.response = errorResponse(req, aerr.err)
+		} else {
+			out.errorPage = aerr.err
+		}
+		return req, out, false
+	}
+	if f, ok := iss.takeFault(targetAuthorize, req.ClientID); ok {
+		return req, authOutcome{step: step, note: "fault " + string(f.Name),
+			response: errorResponse(req, authorizeFaultError(f.Name))}, false
+	}
+	return req, authOutcome{}, true
 }
 
 // pendingOutcome stores req as a pending login or consent bound to the

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -19,6 +20,10 @@ const (
 	DefaultCodeTTL    = 60 * time.Second
 	DefaultTokenTTL   = time.Hour
 	DefaultSessionTTL = 24 * time.Hour
+	// DefaultFaultDelay is how long the token_slow fault holds a token
+	// response when its Delay is zero: longer than the timeouts most HTTP
+	// clients of relying parties use.
+	DefaultFaultDelay = 30 * time.Second
 )
 
 // Config configures a [Server]. The zero value serves the demo issuers of
@@ -52,7 +57,34 @@ type Config struct {
 	// DefaultSessionTTL (24 h).
 	SessionTTL time.Duration
 
+	// KeyGracePeriod is how long a key replaced by [Server.RotateKey] or
+	// by the key_rotated fault stays in the JWKS. Zero means TokenTTL, so
+	// every token the old key signed expires before the key disappears.
+	KeyGracePeriod time.Duration
+
+	// GenerateKey makes the RSA keys that RotateKey(name, nil) and the
+	// key_rotated, kid_unknown and kid_missing_several_keys faults need.
+	// Nil means keys.Generate, which takes about 70 ms of CPU per key.
+	GenerateKey func() (*keys.Key, error)
+
+	// Admin configures the HTTP admin API under /_admin/. The zero value
+	// leaves it off.
+	Admin AdminConfig
+
+	// HTTPS makes New generate a local certificate authority and a
+	// certificate for 127.0.0.1, ::1, localhost and the host of BaseURL,
+	// for relying parties that reject http issuers. Serve the server
+	// through [Server.TLSConfig]; [Start] does. BaseURL must then use
+	// https; empty means "https://127.0.0.1:9000".
+	HTTPS bool
+
+	// CAFile, when set with HTTPS, is the file the CA certificate is
+	// written to (PEM), for clients outside the process to trust.
+	CAFile string
+
 	// Clock returns the current time. Nil means time.Now.
+	// [Server.SetTime] and [Server.Advance] move the server's clock away
+	// from it.
 	Clock func() time.Time
 
 	// Logger receives the server's log lines. Nil discards them.
@@ -61,6 +93,25 @@ type Config struct {
 	// Trace records the steps this server performs. Nil means a recorder of
 	// its own for the service "mockidp".
 	Trace *trace.Recorder
+}
+
+// AdminConfig configures the HTTP admin API, which mirrors the Go control
+// API (users, clients, logins, tokens, faults, clock, keys, requests) for
+// tests written in other languages. A client of the admin API controls
+// every login, so by default it accepts loopback clients only.
+type AdminConfig struct {
+	// Enabled serves the admin API under /_admin/.
+	Enabled bool
+
+	// AllowedNetworks, when set, replaces the loopback-only default, so
+	// the API accepts clients whose address is in one of these networks.
+	// Include 127.0.0.0/8 and ::1/128 to keep loopback clients.
+	AllowedNetworks []netip.Prefix
+
+	// Token, when set, must come as "Authorization: Bearer TOKEN" with
+	// every admin request. Without AllowedNetworks, a request with the
+	// token is accepted from any address.
+	Token string
 }
 
 // IssuerConfig configures one issuer of a [Server].
@@ -116,7 +167,7 @@ type Client struct {
 var issuerNamePattern = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
 
 // reservedNames are path segments of the server root that no issuer may use.
-var reservedNames = map[string]bool{"healthz": true, "_trace": true, ".well-known": true, ".": true, "..": true}
+var reservedNames = map[string]bool{"healthz": true, "_trace": true, "_admin": true, ".well-known": true, ".": true, "..": true}
 
 // Validate reports every problem of c at once. Zero values are valid.
 func (c Config) Validate() error {
@@ -126,9 +177,10 @@ func (c Config) Validate() error {
 			errs = append(errs, err)
 		}
 	}
-	if c.CodeTTL < 0 || c.TokenTTL < 0 || c.SessionTTL < 0 {
-		errs = append(errs, errors.New("mockidp: CodeTTL, TokenTTL and SessionTTL must not be negative"))
+	if c.CodeTTL < 0 || c.TokenTTL < 0 || c.SessionTTL < 0 || c.KeyGracePeriod < 0 {
+		errs = append(errs, errors.New("mockidp: CodeTTL, TokenTTL, SessionTTL and KeyGracePeriod must not be negative"))
 	}
+	errs = append(errs, c.validateTransport()...)
 	if c.Issuers != nil && len(c.Issuers) == 0 {
 		errs = append(errs, errors.New("mockidp: Issuers is empty; leave it nil for the demo issuers"))
 	}
@@ -141,6 +193,26 @@ func (c Config) Validate() error {
 		errs = append(errs, iss.validate(i)...)
 	}
 	return errors.Join(errs...)
+}
+
+// validateTransport checks the HTTPS and Admin settings.
+func (c Config) validateTransport() []error {
+	var errs []error
+	if c.HTTPS && c.BaseURL != "" && !strings.HasPrefix(c.BaseURL, "https://") {
+		errs = append(errs, fmt.Errorf("mockidp: HTTPS needs an https BaseURL, not %q", c.BaseURL))
+	}
+	if c.CAFile != "" && !c.HTTPS {
+		errs = append(errs, errors.New("mockidp: CAFile is set but HTTPS is off"))
+	}
+	if !c.Admin.Enabled && (len(c.Admin.AllowedNetworks) > 0 || c.Admin.Token != "") {
+		errs = append(errs, errors.New("mockidp: Admin.AllowedNetworks or Admin.Token is set but Admin.Enabled is false"))
+	}
+	for _, p := range c.Admin.AllowedNetworks {
+		if !p.IsValid() {
+			errs = append(errs, errors.New("mockidp: Admin.AllowedNetworks contains an invalid prefix"))
+		}
+	}
+	return errs
 }
 
 func validateBaseURL(raw string) error {
@@ -230,6 +302,9 @@ func (c Client) validate(where string, index int) []error {
 func (c Config) withDefaults() Config {
 	if c.BaseURL == "" {
 		c.BaseURL = DefaultBaseURL
+		if c.HTTPS {
+			c.BaseURL = "https://" + strings.TrimPrefix(DefaultBaseURL, "http://")
+		}
 	}
 	c.BaseURL = strings.TrimSuffix(c.BaseURL, "/")
 	if c.Issuers == nil {
@@ -243,6 +318,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SessionTTL == 0 {
 		c.SessionTTL = DefaultSessionTTL
+	}
+	if c.KeyGracePeriod == 0 {
+		c.KeyGracePeriod = c.TokenTTL
+	}
+	if c.GenerateKey == nil {
+		c.GenerateKey = keys.Generate
 	}
 	if c.Clock == nil {
 		c.Clock = time.Now

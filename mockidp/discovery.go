@@ -80,8 +80,3 @@ func (s *Server) handleDiscovery(w http.ResponseWriter, _ *http.Request, iss *is
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	_ = json.NewEncoder(w).Encode(iss.metadata())
 }
-
-// handleJWKS serves the issuer's public signing keys.
-func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request, iss *issuer) {
-	iss.keys.Handler().ServeHTTP(w, r)
-}

@@ -16,14 +16,28 @@
 //	GET  /tokeninfo, POST /tokeninfo         Google's token inspection endpoint
 //	GET  /logout, POST /logout               RP-initiated logout
 //
-// The server root serves /healthz, /_trace and the RFC 8414 path-inserted
-// metadata locations (/.well-known/openid-configuration/{issuer} and
+// The server root serves /healthz, /_trace, /_admin/ when enabled, and the
+// RFC 8414 path-inserted metadata locations (/.well-known/openid-configuration/{issuer} and
 // /.well-known/oauth-authorization-server/{issuer}).
 //
-// A test starts a Server on an httptest listener with BaseURL set to the
-// listener's URL. [Server.AddUser], [Server.AddClient], [Server.RotateKey],
-// [Server.IDToken] and [Server.SignClaims] change or use an issuer while
-// it runs. The login page's form fields are named by the Field constants.
+// A Go test starts a server with [StartTB], which binds 127.0.0.1:0 and
+// closes the server when the test ends, or with [Start] or [New]. While it
+// runs, the test controls it like net/http/httptest's servers:
+// [Server.AddUser] and [Server.AddClient] register accounts;
+// [Server.LoginNext] and [Server.LoginNextHint] choose the user of the next
+// login per client or per login_hint; [Server.Login] completes an
+// authorization URL without a browser; [Server.IDToken],
+// [Server.AccessToken] and [Server.SignClaims] mint signed tokens;
+// [Server.SetTime] and [Server.Advance] move its clock; [Server.RotateKey]
+// changes the signing key; [Server.InjectFault] makes responses wrong in
+// named ways (see [FaultName]); [Server.Requests] lists what the relying
+// party sent. The login page's form fields are named by the Field
+// constants.
+//
+// With Config.Admin.Enabled the server also serves an admin API under
+// /_admin/ that mirrors these methods over HTTP, for tests in other
+// languages; by default it accepts requests from loopback clients only.
+// With Config.HTTPS it generates a local CA and serves HTTPS.
 //
 // What it does not do: it never persists sessions, codes or tokens (they
 // live in memory and die with the Server), it signs only with RS256, it

@@ -66,7 +66,7 @@ func (s *Server) issueTokens(iss *issuer, g *grant, view grant, withNonce bool, 
 	if withNonce {
 		p.nonce = view.nonce
 	}
-	idToken, err := iss.keys.Sign(idTokenClaims(user, view.scope, p), "JWT")
+	idToken, err := s.signIDToken(iss, idTokenClaims(user, view.scope, p), view.clientID)
 	if err != nil {
 		return tokenResponse{}, oauth.Wrap(oauth.ErrServerError, "The server failed to sign the ID token.", err)
 	}

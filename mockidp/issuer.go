@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-jose/go-jose/v4"
+
 	"github.com/oidcstack/oidcstack/internal/keys"
 )
 
@@ -26,8 +28,23 @@ type issuer struct {
 	codes    map[string]*authCode
 	access   map[string]*accessToken
 	refresh  map[string]*grant
-	// queued maps a client ID to the subjects LoginNext queued for it.
+	// queued maps a client ID to the subjects LoginNext queued for it,
+	// and hinted maps a lower-case login_hint to the subjects
+	// LoginNextHint queued for it.
 	queued map[string][]string
+	hinted map[string][]string
+	// faults are the injected faults still to apply, oldest first.
+	faults []*Fault
+	// retireAt maps the ID of a rotated-out key to the time it leaves the
+	// JWKS.
+	retireAt map[string]time.Time
+	// extraJWKS are published keys that never sign (the decoy of the
+	// kid_missing_several_keys fault).
+	extraJWKS []jose.JSONWebKey
+
+	// faultKeys holds the keys that faults sign with or publish, made on
+	// first use because generating one takes a while.
+	faultKeys faultKeys
 }
 
 func newIssuer(baseURL string, ic IssuerConfig, set *keys.Set) *issuer {
@@ -44,6 +61,8 @@ func newIssuer(baseURL string, ic IssuerConfig, set *keys.Set) *issuer {
 		access:   map[string]*accessToken{},
 		refresh:  map[string]*grant{},
 		queued:   map[string][]string{},
+		hinted:   map[string][]string{},
+		retireAt: map[string]time.Time{},
 	}
 	for _, u := range ic.Users {
 		iss.putUser(u)
@@ -95,6 +114,8 @@ func (iss *issuer) clear() {
 	clear(iss.access)
 	clear(iss.refresh)
 	clear(iss.queued)
+	clear(iss.hinted)
+	iss.faults = nil
 }
 
 // sweep drops expired entries, so a long-running server does not grow
@@ -145,14 +166,57 @@ func (c Client) hasRedirectURI(uri string) bool {
 	return false
 }
 
-// takeQueuedLogin removes and returns the first subject queued for clientID.
-func (iss *issuer) takeQueuedLogin(clientID string) (string, bool) {
+// takeQueuedLogin removes and returns the first subject queued for the
+// login hint, or else the first one queued for clientID.
+func (iss *issuer) takeQueuedLogin(clientID, loginHint string) (string, bool) {
 	iss.mu.Lock()
 	defer iss.mu.Unlock()
-	subjects := iss.queued[clientID]
+	if loginHint != "" {
+		if subject, ok := popFirst(iss.hinted, strings.ToLower(loginHint)); ok {
+			return subject, true
+		}
+	}
+	return popFirst(iss.queued, clientID)
+}
+
+func popFirst(queues map[string][]string, key string) (string, bool) {
+	subjects := queues[key]
 	if len(subjects) == 0 {
 		return "", false
 	}
-	iss.queued[clientID] = subjects[1:]
+	if len(subjects) == 1 {
+		delete(queues, key)
+	} else {
+		queues[key] = subjects[1:]
+	}
 	return subjects[0], true
+}
+
+// findUser returns the user whose subject or email address is id.
+func (iss *issuer) findUser(id string) (User, bool) {
+	if u, ok := iss.user(id); ok {
+		return u, true
+	}
+	return iss.userByEmail(id)
+}
+
+// rotate makes k the signing key; the previous one leaves the JWKS at
+// retireAt.
+func (iss *issuer) rotate(k *keys.Key, retireAt time.Time) {
+	iss.mu.Lock()
+	defer iss.mu.Unlock()
+	iss.retireAt[iss.keys.Signing().ID] = retireAt
+	iss.keys.Rotate(k)
+}
+
+// retireKeys removes the rotated-out keys whose grace period is over.
+func (iss *issuer) retireKeys(now time.Time) {
+	iss.mu.Lock()
+	defer iss.mu.Unlock()
+	for id, at := range iss.retireAt {
+		if !now.Before(at) {
+			iss.keys.Retire(id)
+			delete(iss.retireAt, id)
+		}
+	}
 }

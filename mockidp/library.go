@@ -49,37 +49,83 @@ func (s *Server) AddClient(issuerName string, c Client) error {
 }
 
 // LoginNext makes the next authorization request of clientID at the issuer
-// called issuerName that needs a login log the user with the given subject
-// in at once, without the login page. Calls queue up in order. Parallel
-// tests that use different client IDs do not race for a queued login.
-func (s *Server) LoginNext(issuerName, clientID, subject string) error {
-	iss, ok := s.issuers[issuerName]
-	if !ok {
-		return issuerNotFound(issuerName)
+// called issuerName that needs a login log in the user whose subject or
+// email address is user at once, without the login page. Calls queue up in
+// order. Parallel tests that use different client IDs do not race for a
+// queued login; tests that share a client use [Server.LoginNextHint].
+func (s *Server) LoginNext(issuerName, clientID, user string) error {
+	iss, u, err := s.issuerUser(issuerName, user)
+	if err != nil {
+		return err
 	}
-	if _, ok := iss.user(subject); !ok {
-		return fmt.Errorf("mockidp: issuer %q has no user with subject %q", issuerName, subject)
-	}
-
 	iss.mu.Lock()
 	defer iss.mu.Unlock()
-	iss.queued[clientID] = append(iss.queued[clientID], subject)
+	iss.queued[clientID] = append(iss.queued[clientID], u.Subject)
 	return nil
 }
 
-// RotateKey makes k the signing key of the issuer called issuerName. The
-// previous keys stay in the JWKS, so tokens they signed still verify.
+// LoginNextHint is like [Server.LoginNext] for the next authorization
+// request that carries login_hint (compared case-insensitively) instead of
+// the next one of a client. A queued hint wins over a queued client login.
+func (s *Server) LoginNextHint(issuerName, loginHint, user string) error {
+	if loginHint == "" {
+		return errors.New("mockidp: LoginNextHint needs a login hint")
+	}
+	iss, u, err := s.issuerUser(issuerName, user)
+	if err != nil {
+		return err
+	}
+	key := strings.ToLower(loginHint)
+	iss.mu.Lock()
+	defer iss.mu.Unlock()
+	iss.hinted[key] = append(iss.hinted[key], u.Subject)
+	return nil
+}
+
+// issuerUser returns the issuer called issuerName and its user whose
+// subject or email address is user.
+func (s *Server) issuerUser(issuerName, user string) (*issuer, User, error) {
+	iss, ok := s.issuers[issuerName]
+	if !ok {
+		return nil, User{}, issuerNotFound(issuerName)
+	}
+	u, ok := iss.findUser(user)
+	if !ok {
+		return nil, User{}, fmt.Errorf("mockidp: issuer %q has no user with subject or email %q", issuerName, user)
+	}
+	return iss, u, nil
+}
+
+// RotateKey makes k the signing key of the issuer called issuerName, or a
+// newly generated key when k is nil. The previous signing key stays in the
+// JWKS for Config.KeyGracePeriod, so tokens it signed still verify.
 func (s *Server) RotateKey(issuerName string, k *keys.Key) error {
 	iss, ok := s.issuers[issuerName]
 	if !ok {
 		return issuerNotFound(issuerName)
 	}
-	if k == nil || k.Private == nil {
-		return errors.New("mockidp: RotateKey needs a key")
+	if k == nil {
+		var err error
+		if k, err = s.cfg.GenerateKey(); err != nil {
+			return err
+		}
 	}
-	iss.keys.Rotate(k)
+	if k.Private == nil {
+		return errors.New("mockidp: RotateKey needs a key with its private half")
+	}
+	iss.rotate(k, s.now().Add(s.cfg.KeyGracePeriod))
 	s.log.Info("signing key rotated", "issuer", iss.url, "key_id", k.ID)
 	return nil
+}
+
+// SigningKeyID returns the kid of the key that signs the tokens of the
+// issuer called issuerName, or "" if the server has no such issuer.
+func (s *Server) SigningKeyID(issuerName string) string {
+	iss, ok := s.issuers[issuerName]
+	if !ok {
+		return ""
+	}
+	return iss.keys.Signing().ID
 }
 
 // SignClaims signs claims exactly as given with the current key of the
@@ -93,18 +139,14 @@ func (s *Server) SignClaims(issuerName string, claims map[string]any) (string, e
 	return iss.keys.Sign(claims, "JWT")
 }
 
-// IDToken returns an ID token for the user with the given subject at the
-// issuer called issuerName, as a login of clientID with scope "openid
-// email profile" would yield it now. Claims in override replace or add to
-// the standard ones; a nil value removes a claim.
+// IDToken returns an ID token for the user whose subject or email address
+// is subject at the issuer called issuerName, as a login of clientID with
+// scope "openid email profile" would yield it now. Claims in override
+// replace or add to the standard ones; a nil value removes a claim.
 func (s *Server) IDToken(issuerName, clientID, subject string, override map[string]any) (string, error) {
-	iss, ok := s.issuers[issuerName]
-	if !ok {
-		return "", issuerNotFound(issuerName)
-	}
-	user, ok := iss.user(subject)
-	if !ok {
-		return "", fmt.Errorf("mockidp: issuer %q has no user with subject %q", issuerName, subject)
+	iss, user, err := s.issuerUser(issuerName, subject)
+	if err != nil {
+		return "", err
 	}
 	now := s.now()
 	claims := idTokenClaims(user, []string{"openid", "email", "profile"}, idTokenParams{
@@ -114,6 +156,13 @@ func (s *Server) IDToken(issuerName, clientID, subject string, override map[stri
 		now:      now,
 		ttl:      s.cfg.TokenTTL,
 	})
+	applyOverride(claims, override)
+	return iss.keys.Sign(claims, "JWT")
+}
+
+// applyOverride replaces or adds the claims in override; a nil value
+// removes a claim.
+func applyOverride(claims, override map[string]any) {
 	for name, value := range override {
 		if value == nil {
 			delete(claims, name)
@@ -121,5 +170,4 @@ func (s *Server) IDToken(issuerName, clientID, subject string, override map[stri
 		}
 		claims[name] = value
 	}
-	return iss.keys.Sign(claims, "JWT")
 }

@@ -22,17 +22,22 @@ var secretParams = map[string]bool{
 
 // Request is a request an issuer received, recorded so a test can assert
 // what a relying party sent. The values of secret parameters (code,
-// code_verifier, client_secret, tokens, passwords) are replaced by their
+// code_verifier, client_secret, tokens, passwords), the credentials of the
+// Authorization header and cookie values are replaced by their
 // fingerprints (the first 16 hex digits of their SHA-256).
 type Request struct {
-	Time   time.Time
-	Issuer string // the issuer's name, such as "google"
-	Method string
-	Path   string     // the path below the issuer URL, such as "/token"
-	Params url.Values // query and form parameters
+	Time   time.Time  `json:"time"`
+	Issuer string     `json:"issuer"` // the issuer's name, such as "google"
+	Method string     `json:"method"`
+	Path   string     `json:"path"`   // the path below the issuer URL, such as "/token"
+	Params url.Values `json:"params"` // query and form parameters
 	// AuthScheme is the scheme of the Authorization header ("Basic",
-	// "Bearer"), or "" without one. The credentials are not recorded.
-	AuthScheme string
+	// "Bearer"), or "" without one.
+	AuthScheme string `json:"auth_scheme,omitempty"`
+	// Header holds the request headers, with the credentials of
+	// Authorization and Proxy-Authorization and every cookie value
+	// replaced by fingerprints.
+	Header http.Header `json:"header"`
 }
 
 // requestLog keeps the most recent requests.
@@ -58,6 +63,37 @@ func (s *Server) Requests() []Request {
 	return append([]Request(nil), s.requests.requests...)
 }
 
+// ClearRequests deletes the recorded requests.
+func (s *Server) ClearRequests() {
+	s.requests.mu.Lock()
+	defer s.requests.mu.Unlock()
+	s.requests.requests = nil
+}
+
+// maskedHeader returns a copy of h with credentials and cookie values
+// replaced by their fingerprints.
+func maskedHeader(h http.Header) http.Header {
+	out := h.Clone()
+	for _, name := range []string{"Authorization", "Proxy-Authorization"} {
+		for i, v := range out[name] {
+			scheme, credentials, ok := strings.Cut(v, " ")
+			if !ok {
+				scheme, credentials = "", v
+			}
+			out[name][i] = strings.TrimSpace(scheme + " " + trace.Fingerprint(credentials))
+		}
+	}
+	for i, v := range out["Cookie"] {
+		var masked []string
+		for _, pair := range strings.Split(v, ";") {
+			name, value, _ := strings.Cut(strings.TrimSpace(pair), "=")
+			masked = append(masked, name+"="+trace.Fingerprint(value))
+		}
+		out["Cookie"][i] = strings.Join(masked, "; ")
+	}
+	return out
+}
+
 // recordRequest adds r to the request log. It parses the form, which the
 // handlers then read from r.Form and r.PostForm.
 func (s *Server) recordRequest(r *http.Request, iss *issuer, now time.Time) {
@@ -81,5 +117,6 @@ func (s *Server) recordRequest(r *http.Request, iss *issuer, now time.Time) {
 		Path:       strings.TrimPrefix(r.URL.Path, "/"+iss.name),
 		Params:     params,
 		AuthScheme: scheme,
+		Header:     maskedHeader(r.Header),
 	})
 }

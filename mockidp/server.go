@@ -1,6 +1,7 @@
 package mockidp
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -28,7 +29,12 @@ type Server struct {
 	order   []string // issuer names in configuration order
 	mux     *http.ServeMux
 
-	requests   requestLog
+	clock    serverClock
+	requests requestLog
+	// tlsConfig and caPEM are set in HTTPS mode.
+	tlsConfig *tls.Config
+	caPEM     []byte
+
 	httpServer *http.Server // set by Start
 	closed     atomic.Bool
 	sweepMu    sync.Mutex
@@ -56,6 +62,13 @@ func New(cfg Config) (*Server, error) {
 		trace:   cfg.Trace,
 		issuers: map[string]*issuer{},
 		mux:     http.NewServeMux(),
+		clock:   serverClock{base: cfg.Clock},
+	}
+	if cfg.HTTPS {
+		if s.tlsConfig, s.caPEM, err = newLocalTLS(cfg.BaseURL, cfg.CAFile); err != nil {
+			return nil, err
+		}
+		s.log.Info("https ready", "ca_file", cfg.CAFile)
 	}
 	for i, ic := range cfg.Issuers {
 		iss := newIssuer(cfg.BaseURL, ic, sets[i])
@@ -70,18 +83,25 @@ func New(cfg Config) (*Server, error) {
 }
 
 // Start binds a free loopback port, sets cfg.BaseURL to
-// "http://127.0.0.1:PORT" and serves a new Server there until Close, as
-// httptest.NewServer does for a handler.
+// "http://127.0.0.1:PORT" (https with cfg.HTTPS) and serves a new Server
+// there until Close, as httptest.NewServer does for a handler.
 func Start(cfg Config) (*Server, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("mockidp: listen: %w", err)
 	}
-	cfg.BaseURL = "http://" + ln.Addr().String()
+	scheme := "http://"
+	if cfg.HTTPS {
+		scheme = "https://"
+	}
+	cfg.BaseURL = scheme + ln.Addr().String()
 	s, err := New(cfg)
 	if err != nil {
 		ln.Close()
 		return nil, err
+	}
+	if s.tlsConfig != nil {
+		ln = tls.NewListener(ln, s.tlsConfig)
 	}
 	s.httpServer = &http.Server{Handler: s, ReadHeaderTimeout: httpx.ReadHeaderTimeout}
 	go func() {
@@ -122,6 +142,28 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /{issuer}/tokeninfo", s.withIssuer(s.handleTokeninfo))
 	s.mux.HandleFunc("GET /{issuer}/logout", s.withIssuer(s.handleLogout))
 	s.mux.HandleFunc("POST /{issuer}/logout", s.withIssuer(s.handleLogout))
+
+	// The admin API mirrors the Go control API; see admin.go.
+	if !s.cfg.Admin.Enabled {
+		return
+	}
+	s.mux.HandleFunc("GET /_admin/issuers", s.admin(s.handleAdminIssuers))
+	s.mux.HandleFunc("POST /_admin/issuers/{issuer}/users", s.adminIssuer(s.handleAdminAddUser))
+	s.mux.HandleFunc("POST /_admin/issuers/{issuer}/clients", s.adminIssuer(s.handleAdminAddClient))
+	s.mux.HandleFunc("POST /_admin/issuers/{issuer}/next-login", s.adminIssuer(s.handleAdminNextLogin))
+	s.mux.HandleFunc("POST /_admin/issuers/{issuer}/login", s.adminIssuer(s.handleAdminLogin))
+	s.mux.HandleFunc("POST /_admin/issuers/{issuer}/id-token", s.adminIssuer(s.handleAdminIDToken))
+	s.mux.HandleFunc("POST /_admin/issuers/{issuer}/access-token", s.adminIssuer(s.handleAdminAccessToken))
+	s.mux.HandleFunc("POST /_admin/issuers/{issuer}/sign", s.adminIssuer(s.handleAdminSign))
+	s.mux.HandleFunc("POST /_admin/issuers/{issuer}/rotate-key", s.adminIssuer(s.handleAdminRotateKey))
+	s.mux.HandleFunc("GET /_admin/issuers/{issuer}/faults", s.adminIssuer(s.handleAdminListFaults))
+	s.mux.HandleFunc("POST /_admin/issuers/{issuer}/faults", s.adminIssuer(s.handleAdminInjectFault))
+	s.mux.HandleFunc("DELETE /_admin/issuers/{issuer}/faults", s.adminIssuer(s.handleAdminClearFaults))
+	s.mux.HandleFunc("GET /_admin/faults", s.admin(s.handleAdminFaultCatalog))
+	s.mux.HandleFunc("GET /_admin/clock", s.admin(s.handleAdminClock))
+	s.mux.HandleFunc("POST /_admin/clock", s.admin(s.handleAdminSetClock))
+	s.mux.HandleFunc("GET /_admin/requests", s.admin(s.handleAdminRequests))
+	s.mux.HandleFunc("DELETE /_admin/requests", s.admin(s.handleAdminClearRequests))
 }
 
 // withIssuer resolves the {issuer} path segment and returns 404 for an
@@ -174,6 +216,41 @@ func (s *Server) Issuer(name string) string {
 	return iss.url
 }
 
+// Endpoints are the URLs of one issuer: its discovery document, the
+// endpoints that document lists, and the Google-style tokeninfo endpoint.
+type Endpoints struct {
+	Issuer        string `json:"issuer"`
+	Discovery     string `json:"discovery"`
+	Authorization string `json:"authorization_endpoint"`
+	Token         string `json:"token_endpoint"`
+	Userinfo      string `json:"userinfo_endpoint"`
+	JWKS          string `json:"jwks_uri"`
+	Revocation    string `json:"revocation_endpoint"`
+	EndSession    string `json:"end_session_endpoint"`
+	Tokeninfo     string `json:"tokeninfo_endpoint"`
+}
+
+// Endpoints returns the endpoint URLs of the issuer called name, or the
+// zero Endpoints if the server has no such issuer.
+func (s *Server) Endpoints(name string) Endpoints {
+	iss, ok := s.issuers[name]
+	if !ok {
+		return Endpoints{}
+	}
+	m := iss.metadata()
+	return Endpoints{
+		Issuer:        m.Issuer,
+		Discovery:     iss.url + "/.well-known/openid-configuration",
+		Authorization: m.AuthorizationEndpoint,
+		Token:         m.TokenEndpoint,
+		Userinfo:      m.UserinfoEndpoint,
+		JWKS:          m.JWKSURI,
+		Revocation:    m.RevocationEndpoint,
+		EndSession:    m.EndSessionEndpoint,
+		Tokeninfo:     iss.url + "/tokeninfo",
+	}
+}
+
 // Issuers returns the names of the server's issuers in configuration order.
 func (s *Server) Issuers() []string {
 	return append([]string(nil), s.order...)
@@ -182,7 +259,7 @@ func (s *Server) Issuers() []string {
 // Trace returns the recorder of the steps this server performed.
 func (s *Server) Trace() *trace.Recorder { return s.trace }
 
-func (s *Server) now() time.Time { return s.cfg.Clock() }
+func (s *Server) now() time.Time { return s.clock.now() }
 
 // maybeSweep drops expired state at most once per sweepInterval.
 func (s *Server) maybeSweep() {
@@ -196,6 +273,7 @@ func (s *Server) maybeSweep() {
 	if due {
 		for _, iss := range s.issuers {
 			iss.sweep(now)
+			iss.retireKeys(now)
 		}
 	}
 }

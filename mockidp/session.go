@@ -74,7 +74,17 @@ func (iss *issuer) sessionFor(r *http.Request, now time.Time) (string, *session)
 // the cookie value.
 func (iss *issuer) startSession(oldKey, subject string, now time.Time, ttl time.Duration) (string, *session) {
 	value := oauth.NewToken()
-	s := &session{
+	s := newSession(subject, now, ttl)
+	iss.mu.Lock()
+	defer iss.mu.Unlock()
+	delete(iss.sessions, oldKey)
+	iss.sessions[oauth.HashToken(value)] = s
+	return value, s
+}
+
+// newSession returns a session of subject that starts now.
+func newSession(subject string, now time.Time, ttl time.Duration) *session {
+	return &session{
 		subject:          subject,
 		authTime:         now,
 		expiry:           now.Add(ttl),
@@ -83,11 +93,6 @@ func (iss *issuer) startSession(oldKey, subject string, now time.Time, ttl time.
 		consentedFor:     map[string]time.Time{},
 		consentedClients: map[string]bool{},
 	}
-	iss.mu.Lock()
-	defer iss.mu.Unlock()
-	delete(iss.sessions, oldKey)
-	iss.sessions[oauth.HashToken(value)] = s
-	return value, s
 }
 
 // endSession deletes the session stored under key.

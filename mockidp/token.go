@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/oidcstack/oidcstack/internal/oauth"
@@ -21,21 +22,86 @@ type tokenResponse struct {
 	IDToken      string `json:"id_token,omitempty"`
 }
 
+// tokenResponseStringExpiry is a token response whose expires_in is a
+// JSON string, for the expires_in_string fault. Its ExpiresIn hides the
+// embedded one in the JSON encoding.
+type tokenResponseStringExpiry struct {
+	tokenResponse
+	ExpiresIn string `json:"expires_in"`
+}
+
 // handleToken serves the token endpoint (step 10a).
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, iss *issuer) {
 	start := time.Now()
+	fault, faulted := iss.takeFault(targetToken, requestClientID(r))
+	if faulted {
+		s.log.Info("fault applied", "step", "10a", "issuer", iss.name, "fault", fault.Name, "client_id", fault.ClientID)
+		if status, written := writeTokenFault(w, r, fault); written {
+			s.record(r, start, "10a", status, "fault "+string(fault.Name), trace.KeyCode, r.PostForm.Get("code"))
+			return
+		}
+	}
+
 	resp, code, err := s.token(r, iss)
 	status := http.StatusOK
 	note := ""
-	if err != nil {
+	switch {
+	case err != nil:
 		status = err.HTTPStatus()
 		note = err.Code
 		s.log.Info("token request rejected", "step", "10a", "issuer", iss.name, "err", err)
 		oauth.WriteError(w, err)
-	} else {
+	case faulted && fault.Name == FaultExpiresInString:
+		oauth.WriteJSON(w, status, tokenResponseStringExpiry{resp, strconv.FormatInt(resp.ExpiresIn, 10)})
+	default:
 		oauth.WriteJSON(w, status, resp)
 	}
 	s.record(r, start, "10a", status, note, trace.KeyCode, code)
+}
+
+// writeTokenFault writes the response of a token fault that replaces the
+// whole response, and reports the status and whether it wrote one. The
+// token_slow fault waits first and then lets the request go on, unless the
+// client disconnected.
+func writeTokenFault(w http.ResponseWriter, r *http.Request, f Fault) (int, bool) {
+	switch f.Name {
+	case FaultTokenInvalidGrant:
+		err := oauth.NewError(oauth.ErrInvalidGrant, "The authorization code is invalid or expired.")
+		oauth.WriteError(w, err)
+		return err.HTTPStatus(), true
+	case FaultTokenServerError:
+		err := oauth.NewError(oauth.ErrServerError, "The server failed to process the request.")
+		oauth.WriteError(w, err)
+		return err.HTTPStatus(), true
+	case FaultTokenHTML:
+		// An error page as a misconfigured proxy might send it, with 200.
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte("<!doctype html><html><head><title>Sign in</title></head><body><h1>Please sign in</h1></body></html>\n"))
+		return http.StatusOK, true
+	case FaultTokenSlow:
+		timer := time.NewTimer(f.Delay)
+		defer timer.Stop()
+		select {
+		case <-timer.C:
+			return 0, false
+		case <-r.Context().Done():
+			return 0, true
+		}
+	}
+	return 0, false
+}
+
+// requestClientID returns the client ID a token request names, without
+// authenticating it, to match faults limited to one client.
+func requestClientID(r *http.Request) string {
+	if user, _, ok := r.BasicAuth(); ok {
+		if id, err := url.QueryUnescape(user); err == nil {
+			return id
+		}
+		return user
+	}
+	return r.PostForm.Get("client_id")
 }
 
 // token decides a token request without writing anything. It returns the

@@ -63,7 +63,12 @@ func (s *Server) userinfo(r *http.Request, iss *issuer) (map[string]any, *oauth.
 	if !ok {
 		return nil, oauth.NewError(oauth.ErrInvalidToken, "The user no longer exists.")
 	}
-	return userClaims(user, g.scope), nil
+	claims := userClaims(user, g.scope)
+	if f, ok := iss.takeFault(targetUserinfo, g.clientID); ok {
+		s.log.Info("fault applied", "step", "10b", "issuer", iss.name, "fault", f.Name, "client_id", g.clientID)
+		claims["sub"] = user.Subject + "-other"
+	}
+	return claims, nil
 }
 
 // bearerToken extracts the access token from the Authorization header or
