@@ -3,16 +3,24 @@
 
 GO ?= go
 
-.PHONY: run test vet unit browser-deps bench build clean
+.PHONY: run test vet unit interop browser-deps bench build clean
 
 ## run: start the whole stack on the default ports and print its URLs
 run:
 	$(GO) run ./cmd/oidcstack run
 
-## test: vet, then every test (browser tests included) under the race detector
+## test: vet, then every test (browser tests included) under the race
+## detector, then the interop module (a few seconds)
 test: browser-deps
 	$(GO) vet ./...
 	$(GO) test -race ./...
+	$(MAKE) --no-print-directory interop
+
+## interop: the login through an independent OpenID provider, in the
+## nested module interop/ (its own go.mod, so its dependencies stay out of
+## the main module)
+interop:
+	cd interop && $(GO) vet ./... && $(GO) test -race ./...
 
 ## unit: every test without -race, for a quick check while editing
 unit:

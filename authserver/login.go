@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"golang.org/x/oauth2"
 
@@ -77,6 +78,10 @@ func (s *Server) handleLoginSubmit(w http.ResponseWriter, r *http.Request) error
 		// The client requested a fresh login, so the provider must not
 		// reuse its own session either.
 		opts = append(opts, oauth2.SetAuthURLParam("prompt", "login"))
+	}
+	if tx.MaxAge >= 0 {
+		// The callback then checks the ID token's auth_time against it.
+		opts = append(opts, oauth2.SetAuthURLParam("max_age", strconv.Itoa(tx.MaxAge)))
 	}
 	st.Set(trace.KeyUpstreamState, req.State)
 	http.Redirect(w, r, disc.oauth2.AuthCodeURL(req.State, opts...), http.StatusFound)

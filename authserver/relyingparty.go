@@ -1,16 +1,17 @@
 package authserver
 
 import (
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
 	"github.com/oidcstack/oidcstack/authserver/store"
+	"github.com/oidcstack/oidcstack/internal/jwks"
 	"github.com/oidcstack/oidcstack/internal/oauth"
 	"github.com/oidcstack/oidcstack/internal/trace"
 )
@@ -49,7 +50,9 @@ func (c profileClaims) profile() store.Profile {
 }
 
 // authenticateUpstream redeems the upstream code and verifies the ID token
-// (10a), then calls userinfo when the email or name is missing (10b).
+// (10a), then calls userinfo when the email or name is missing (10b). When
+// the provider cannot be reached, the error is temporarily_unavailable;
+// when its response is invalid, the error is server_error.
 func (s *Server) authenticateUpstream(r *http.Request, up *upstream, tx *store.Transaction, code string) (*upstreamIdentity, error) {
 	s.startStep(r, "10a").Set(trace.KeyUpstreamState, tx.Upstream.State).Set(trace.KeyCode, code)
 	ctx := oidc.ClientContext(r.Context(), s.client)
@@ -61,23 +64,29 @@ func (s *Server) authenticateUpstream(r *http.Request, up *upstream, tx *store.T
 	// The code is bound to our PKCE verifier (RFC 7636 section 4.5).
 	token, err := disc.oauth2.Exchange(ctx, code, oauth2.VerifierOption(tx.Upstream.CodeVerifier))
 	if err != nil {
-		return nil, oauth.Wrap(oauth.ErrServerError, "The identity provider did not accept the login.",
-			fmt.Errorf("redeem upstream code: %w", err))
+		err = fmt.Errorf("redeem upstream code %s: %w", trace.Fingerprint(code), err)
+		if unreachable(err) {
+			return nil, oauth.Wrap(oauth.ErrTemporarilyUnavailable, "The identity provider is unavailable.", err)
+		}
+		return nil, oauth.Wrap(oauth.ErrServerError, "The identity provider did not accept the login.", err)
 	}
 	rawIDToken, ok := token.Extra("id_token").(string)
 	if !ok || rawIDToken == "" {
 		return nil, oauth.NewError(oauth.ErrServerError, "The identity provider returned no ID token.")
 	}
 
-	// go-oidc checks signature, issuer, audience and expiry (OpenID
-	// Connect Core section 3.1.3.7); the nonce is ours to check.
-	idToken, err := disc.verifier.Verify(ctx, rawIDToken)
+	idToken, err := verifyIDToken(ctx, disc, rawIDToken, idTokenExpectations{
+		clientID:    up.cfg.ClientID,
+		nonce:       tx.Upstream.Nonce,
+		accessToken: token.AccessToken,
+		maxAge:      tx.MaxAge,
+		now:         s.now(),
+	})
+	if errors.Is(err, jwks.ErrUnavailable) {
+		return nil, oauth.Wrap(oauth.ErrTemporarilyUnavailable, "The identity provider is unavailable.", err)
+	}
 	if err != nil {
 		return nil, oauth.Wrap(oauth.ErrServerError, "The identity provider's ID token is invalid.", err)
-	}
-	if subtle.ConstantTimeCompare([]byte(idToken.Nonce), []byte(tx.Upstream.Nonce)) != 1 {
-		return nil, oauth.Wrap(oauth.ErrServerError, "The identity provider's ID token is invalid.",
-			errors.New("ID token nonce does not match the authentication request"))
 	}
 	var claims profileClaims
 	if err := idToken.Claims(&claims); err != nil {
@@ -92,6 +101,17 @@ func (s *Server) authenticateUpstream(r *http.Request, up *upstream, tx *store.T
 		}
 	}
 	return id, nil
+}
+
+// unreachable reports whether a failed token request got no response from
+// the provider, or a 5xx status, so that a retry later may succeed.
+func unreachable(err error) bool {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		return true
+	}
+	var retrieveErr *oauth2.RetrieveError
+	return errors.As(err, &retrieveErr) && retrieveErr.Response != nil && retrieveErr.Response.StatusCode >= 500
 }
 
 // fillFromUserInfo completes id with the claims the ID token lacked (10b).
