@@ -133,10 +133,10 @@ func (s *Server) checkAuthorizeParams(client *Client, req *store.Transaction, q 
 	// Request objects are not supported (OpenID Connect Core section
 	// 6), and ignoring one could drop parameters the client relies on.
 	if _, ok := q["request"]; ok {
-		return oauth.NewError(errRequestNotSupported, "Request objects are not supported.")
+		return oauth.NewError(oauth.ErrRequestNotSupported, "Request objects are not supported.")
 	}
 	if _, ok := q["request_uri"]; ok {
-		return oauth.NewError(errRequestURINotSupported, "Request objects are not supported.")
+		return oauth.NewError(oauth.ErrRequestURINotSupported, "Request objects are not supported.")
 	}
 
 	// Response type: only "code", and "token" for clients that enabled
@@ -184,7 +184,7 @@ func (s *Server) checkAuthorizeParams(client *Client, req *store.Transaction, q 
 
 	// Prompt and max_age (OpenID Connect Core section 3.1.2.1).
 	switch req.Prompt {
-	case "", "none", "login":
+	case "", "none", "login", "consent":
 	default:
 		return oauth.NewError(oauth.ErrInvalidRequest, "The prompt value is not supported.")
 	}
@@ -200,13 +200,6 @@ func (s *Server) checkAuthorizeParams(client *Client, req *store.Transaction, q 
 
 // maxEchoedParam is the maximum length in bytes of state and nonce.
 const maxEchoedParam = 2048
-
-// Error codes of OpenID Connect Core section 3.1.2.6 that the shared
-// vocabulary does not list.
-const (
-	errRequestNotSupported    = "request_not_supported"
-	errRequestURINotSupported = "request_uri_not_supported"
-)
 
 func checkPKCE(client *Client, req *store.Transaction) error {
 	if req.CodeChallenge == "" {

@@ -103,14 +103,14 @@ func TestAuthorizeRedirectsErrorsToClient(t *testing.T) {
 		{"unsupported response type", map[string]string{"response_type": "id_token"}, "", oauth.ErrUnsupportedResponseType},
 		{"implicit not enabled", map[string]string{"response_type": "token"}, "", oauth.ErrUnauthorizedClient},
 		{"scope not allowed", map[string]string{"scope": "openid admin"}, "", oauth.ErrInvalidScope},
-		{"unsupported prompt", map[string]string{"prompt": "consent"}, "", oauth.ErrInvalidRequest},
+		{"unsupported prompt", map[string]string{"prompt": "select_account"}, "", oauth.ErrInvalidRequest},
 		{"negative max_age", map[string]string{"max_age": "-1"}, "", oauth.ErrInvalidRequest},
 		{"repeated scope", nil, "&scope=openid", oauth.ErrInvalidRequest},
 		{"prompt none without session", map[string]string{"prompt": "none"}, "", oauth.ErrLoginRequired},
 		{"form_post response mode", map[string]string{"response_mode": "form_post"}, "", oauth.ErrInvalidRequest},
 		{"overlong nonce", map[string]string{"nonce": strings.Repeat("n", 2049)}, "", oauth.ErrInvalidRequest},
-		{"request object", map[string]string{"request": "eyJhbGciOiJub25lIn0.e30."}, "", "request_not_supported"},
-		{"request URI", map[string]string{"request_uri": "https://evil.example/r"}, "", "request_uri_not_supported"},
+		{"request object", map[string]string{"request": "eyJhbGciOiJub25lIn0.e30."}, "", oauth.ErrRequestNotSupported},
+		{"request URI", map[string]string{"request_uri": "https://evil.example/r"}, "", oauth.ErrRequestURINotSupported},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

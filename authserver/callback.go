@@ -83,6 +83,7 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) error {
 		return s.failTransaction(r, &tx, oauth.Wrap(oauth.ErrServerError, "The user could not be saved.", err))
 	}
 	finishStep(r, "user "+trace.Fingerprint(user.ID))
+	s.pushUserLogin(r.Context(), user)
 
 	// 11b: a new session, then back to the stored authorization request.
 	st = s.startStep(r, "11b").Set(trace.KeyAppState, tx.State).Set(trace.KeyUpstreamState, tx.Upstream.State).Set(trace.KeySubject, user.ID)

@@ -34,7 +34,17 @@ type Config struct {
 	// SigningKeys sign ID tokens and exchanged JWTs, the first one signing
 	// and all published. Nil means the keys saved in Store, or a fresh key
 	// that is then saved there, so tokens stay verifiable across restarts.
+	// Only keys saved in Store are rotated: with SigningKeys set,
+	// KeyRotation must be zero and [Server.RotateKey] fails.
 	SigningKeys []*keys.Key
+	// KeyRotation is the age at which the signing key is replaced by a new
+	// one, checked every minute. Zero means no automatic rotation. After a
+	// rotation the old public key stays in the JWKS until every token it
+	// signed has expired, then it is retired.
+	KeyRotation time.Duration
+	// GenerateKey creates the keys that the server saves in Store: the
+	// first one and those of rotations. Nil means [keys.Generate].
+	GenerateKey func() (*keys.Key, error)
 	// AccessTokenTTL is the lifetime of access and ID tokens. Zero means 1 hour.
 	AccessTokenTTL time.Duration
 	// RefreshTokenTTL is the lifetime of refresh tokens. Zero means 30 days.
@@ -49,6 +59,15 @@ type Config struct {
 	TransactionTTL time.Duration
 	// SessionTTL is the lifetime of a login session. Zero means 24 hours.
 	SessionTTL time.Duration
+	// PushGateways are the gateway instances that get Security Event
+	// Tokens about revocations and user changes, and in push mode about
+	// issued tokens. Nil pushes nothing, so gateways notice a revocation
+	// only at the end of their cache window.
+	PushGateways []PushGateway
+	// PushInterval is how often push-mode gateways get fresh JWTs for
+	// every live token. It must be well below ExchangedTokenTTL. Zero
+	// means half of ExchangedTokenTTL.
+	PushInterval time.Duration
 	// Clock returns the current time. Nil means time.Now.
 	Clock func() time.Time
 	// Logger receives the server's logs. Nil discards them.
@@ -86,6 +105,10 @@ type Client struct {
 	// Audiences are the services its access tokens are for, and for a
 	// client allowed token exchange, the audiences it may exchange for.
 	Audiences []string
+	// RequireConsent makes the server ask each user once, after login,
+	// to allow the client the requested scopes. A request with
+	// prompt=consent asks again whatever this is set to.
+	RequireConsent bool
 }
 
 // Upstream is an OpenID provider users can log in with.
@@ -145,11 +168,16 @@ func (c Config) Validate() error {
 		"access token TTL": c.AccessTokenTTL, "refresh token TTL": c.RefreshTokenTTL,
 		"code TTL": c.CodeTTL, "exchanged token TTL": c.ExchangedTokenTTL,
 		"transaction TTL": c.TransactionTTL, "session TTL": c.SessionTTL,
+		"key rotation period": c.KeyRotation,
 	} {
 		if d < 0 {
 			errs = append(errs, fmt.Errorf("%s is negative: %s", name, d))
 		}
 	}
+	if c.KeyRotation > 0 && len(c.SigningKeys) > 0 {
+		errs = append(errs, errors.New("key rotation needs keys saved in the store; leave SigningKeys empty"))
+	}
+	errs = append(errs, validatePushGateways(c.PushGateways, c.PushInterval, durationOr(c.ExchangedTokenTTL, DefaultExchangedTokenTTL))...)
 	for i, k := range c.SigningKeys {
 		if k == nil || k.Private == nil || k.ID == "" {
 			errs = append(errs, fmt.Errorf("signing key %d: missing key or key ID", i))
@@ -190,6 +218,10 @@ func (cl Client) validate(i int) []error {
 	}
 	if cl.allows(oauth.GrantAuthorizationCode) && len(cl.RedirectURIs) == 0 {
 		errs = append(errs, fmt.Errorf("%s: the authorization_code grant needs a redirect URI", name))
+	}
+	if cl.Public && cl.allows(oauth.GrantClientCredentials) {
+		// RFC 6749 section 4.4: only a client that can keep a secret.
+		errs = append(errs, fmt.Errorf("%s: the client_credentials grant needs a confidential client", name))
 	}
 	return errs
 }
@@ -237,7 +269,8 @@ func (cl *Client) allows(grant string) bool {
 
 func supportedGrantType(g string) bool {
 	switch g {
-	case oauth.GrantAuthorizationCode, oauth.GrantRefreshToken, oauth.GrantImplicit, oauth.GrantTokenExchange:
+	case oauth.GrantAuthorizationCode, oauth.GrantRefreshToken, oauth.GrantImplicit, oauth.GrantTokenExchange,
+		oauth.GrantClientCredentials:
 		return true
 	}
 	return false

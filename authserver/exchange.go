@@ -83,7 +83,7 @@ func (s *Server) tokenExchange(r *http.Request, client *Client, st *trace.Step) 
 	if err != nil {
 		return nil, err
 	}
-	st.Set(trace.KeySubject, subject.UserID)
+	st.Set(trace.KeySubject, tokenSubject(subject))
 
 	// The audience must be allowed to the calling client and to the
 	// subject token.
@@ -102,18 +102,23 @@ func (s *Server) tokenExchange(r *http.Request, client *Client, st *trace.Step) 
 		scope = strings.Join(strings.Fields(req.scope), " ")
 	}
 
-	user, err := s.store.GetUser(r.Context(), subject.UserID)
-	if err != nil {
-		return nil, oauth.Wrap(oauth.ErrInvalidRequest, "The subject token is invalid.", err)
+	// A token of the client credentials grant has no user, so its JWT
+	// has no user claims and names the client as "sub".
+	claims := map[string]any{}
+	if subject.UserID != "" {
+		user, err := s.store.GetUser(r.Context(), subject.UserID)
+		if err != nil {
+			return nil, oauth.Wrap(oauth.ErrInvalidRequest, "The subject token is invalid.", err)
+		}
+		claims = userClaims(user.Profile, scope)
 	}
 
 	// The JWT lives ExchangedTokenTTL, never past the subject token.
 	now := s.now()
 	iat := now.Unix()
 	exp := min(now.Add(s.exchangedTTL).Unix(), subject.ExpiresAt.Unix())
-	claims := userClaims(user.Profile, scope)
 	claims["iss"] = s.issuer
-	claims["sub"] = user.ID
+	claims["sub"] = tokenSubject(subject)
 	claims["aud"] = req.audience
 	claims["client_id"] = subject.ClientID
 	claims["iat"] = iat

@@ -36,6 +36,7 @@ func (s *Server) issueImplicit(w http.ResponseWriter, r *http.Request, req *stor
 		return s.redirectErr(req, oauth.Wrap(oauth.ErrServerError, "The authorization could not be issued.", err))
 	}
 	st.Set(trace.KeyAccessToken, token)
+	s.pushIssued(r.Context(), at)
 	params := url.Values{
 		"access_token": {token},
 		"token_type":   {oauth.TokenTypeBearer},

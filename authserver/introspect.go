@@ -64,12 +64,12 @@ func (s *Server) handleIntrospect(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	st.Set(trace.KeySubject, at.UserID)
+	st.Set(trace.KeySubject, tokenSubject(at))
 	oauth.WriteJSON(w, http.StatusOK, introspection{
 		Active:    true,
 		Scope:     at.Scope,
 		ClientID:  at.ClientID,
-		Subject:   at.UserID,
+		Subject:   tokenSubject(at),
 		ExpiresAt: at.ExpiresAt.Unix(),
 		IssuedAt:  at.IssuedAt.Unix(),
 		TokenType: oauth.TokenTypeBearer,

@@ -14,6 +14,7 @@ import (
 // exchanged JWTs stay verifiable across restarts.
 func (s *Server) loadSigningKeys(ctx context.Context, configured []*keys.Key) (*keys.Set, error) {
 	if len(configured) > 0 {
+		s.rotation.static = true
 		return keys.NewSet(configured...), nil
 	}
 
@@ -30,23 +31,31 @@ func (s *Server) loadSigningKeys(ctx context.Context, configured []*keys.Key) (*
 		loaded = append(loaded, k)
 	}
 	if len(loaded) > 0 {
-		// TODO: rotate on a schedule and retire keys whose tokens have all
-		// expired; until then every stored key stays published.
+		// Retired keys are not listed, so the set holds the signing key
+		// and the keys whose tokens may still be valid.
 		return keys.NewSet(loaded...), nil
 	}
 
-	k, err := keys.Generate()
+	k, err := s.rotation.generate()
 	if err != nil {
 		return nil, fmt.Errorf("authserver: %w", err)
 	}
-	pem, err := k.MarshalPEM()
-	if err != nil {
-		return nil, fmt.Errorf("authserver: %w", err)
-	}
-	err = s.store.AddSigningKey(ctx, store.SigningKey{ID: k.ID, PEM: pem, CreatedAt: s.now()})
+	err = s.saveSigningKey(ctx, k)
 	if err != nil && !errors.Is(err, store.ErrConflict) {
-		return nil, fmt.Errorf("authserver: save signing key: %w", err)
+		return nil, err
 	}
 	s.log.Info("signing key generated", "kid", k.ID)
 	return keys.NewSet(k), nil
+}
+
+// saveSigningKey stores k as created now.
+func (s *Server) saveSigningKey(ctx context.Context, k *keys.Key) error {
+	pem, err := k.MarshalPEM()
+	if err != nil {
+		return fmt.Errorf("authserver: %w", err)
+	}
+	if err := s.store.AddSigningKey(ctx, store.SigningKey{ID: k.ID, PEM: pem, CreatedAt: s.now()}); err != nil {
+		return fmt.Errorf("authserver: save signing key: %w", err)
+	}
+	return nil
 }

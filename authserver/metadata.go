@@ -42,7 +42,7 @@ func (s *Server) handleMetadata(w http.ResponseWriter, _ *http.Request) {
 		JWKSURI:                           s.issuer + "/jwks",
 		ResponseTypesSupported:            []string{oauth.ResponseTypeCode, oauth.ResponseTypeToken},
 		ResponseModesSupported:            []string{"query", "fragment"},
-		GrantTypesSupported:               []string{oauth.GrantAuthorizationCode, oauth.GrantRefreshToken, oauth.GrantImplicit, oauth.GrantTokenExchange},
+		GrantTypesSupported:               []string{oauth.GrantAuthorizationCode, oauth.GrantRefreshToken, oauth.GrantImplicit, oauth.GrantTokenExchange, oauth.GrantClientCredentials},
 		CodeChallengeMethodsSupported:     []string{oauth.PKCEMethodS256},
 		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "none"},
 		IntrospectionEndpointAuthMethods:  []string{"client_secret_basic"},
@@ -52,7 +52,7 @@ func (s *Server) handleMetadata(w http.ResponseWriter, _ *http.Request) {
 		IDTokenSigningAlgValuesSupported:  []string{"RS256"},
 		ClaimsSupported: []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash",
 			"name", "given_name", "family_name", "picture", "email", "email_verified"},
-		PromptValuesSupported:                  []string{"none", "login"},
+		PromptValuesSupported:                  []string{"none", "login", "consent"},
 		AuthorizationResponseISSParamSupported: true,
 	}
 	w.Header().Set("Access-Control-Allow-Origin", "*")

@@ -83,6 +83,7 @@ func (s *Server) refreshTokenGrant(r *http.Request, client *Client, st *trace.St
 			return nil, s.abandonGrant(r, old.GrantID, err)
 		}
 	}
+	s.pushIssued(r.Context(), issued.stored.Access)
 	return resp, nil
 }
 
@@ -97,6 +98,7 @@ func (s *Server) revokeReusedFamily(r *http.Request, token string) {
 		s.log.Error("revoke reused refresh token family failed", "step", "14c", "err", err)
 		return
 	}
+	s.pushGrantRevoked(rt.GrantID)
 	s.log.Warn("refresh token reused, family revoked", "client_id", rt.ClientID,
 		"grant_fp", trace.Fingerprint(rt.GrantID))
 }

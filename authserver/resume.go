@@ -49,8 +49,12 @@ func (s *Server) handleResume(w http.ResponseWriter, r *http.Request) error {
 
 // issueAuthorization responds to a validated authorization request for the
 // user of ses (13b): with a code for the authorization code grant, or with
-// an access token in the fragment for the implicit grant.
+// an access token in the fragment for the implicit grant. A client that
+// needs the user's consent first gets the consent page instead (13a).
 func (s *Server) issueAuthorization(w http.ResponseWriter, r *http.Request, req *store.Transaction, ses *store.Session) error {
+	if asked, err := s.askConsent(w, r, req, ses); asked {
+		return err
+	}
 	st := s.startStep(r, "13b").Set(trace.KeyAppState, req.State).Set(trace.KeySubject, ses.UserID)
 	if req.ResponseType == oauth.ResponseTypeToken {
 		return s.issueImplicit(w, r, req, ses, st)

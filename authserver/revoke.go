@@ -46,6 +46,7 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) error {
 		if err := s.store.RevokeAccessToken(ctx, hash); err != nil {
 			return oauth.Wrap(oauth.ErrServerError, "The token could not be revoked.", err)
 		}
+		s.pushRevoked(hash)
 		s.log.Info("access token revoked", "client_id", client.ID, "access_token_fp", trace.Fingerprint(token))
 		w.WriteHeader(http.StatusOK)
 		return nil
@@ -68,6 +69,7 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) error {
 	if err := s.store.RevokeGrant(ctx, rt.GrantID); err != nil {
 		return oauth.Wrap(oauth.ErrServerError, "The token could not be revoked.", err)
 	}
+	s.pushGrantRevoked(rt.GrantID)
 	s.log.Info("refresh token grant revoked", "client_id", client.ID, "grant_fp", trace.Fingerprint(rt.GrantID))
 	w.WriteHeader(http.StatusOK)
 	return nil

@@ -11,8 +11,13 @@
 // Supported: the authorization code grant with PKCE S256 (required for
 // public clients), client_secret_basic for confidential clients,
 // introspection (RFC 7662), token exchange (RFC 8693) issuing RFC 9068 JWTs,
-// and OpenID Connect ID tokens. Not supported: dynamic client registration,
-// request objects, client_secret_post and private_key_jwt.
+// and OpenID Connect ID tokens. Service clients may use the client
+// credentials grant; its tokens belong to no user, so introspection and
+// exchanged JWTs name the client as "sub". A client may require the
+// user's consent, which is asked once and stored. Signing keys saved in
+// the store rotate on a schedule, and old public keys stay published
+// until the tokens they signed have expired. Not supported: dynamic client
+// registration, request objects, client_secret_post and private_key_jwt.
 package authserver
 
 import (
@@ -57,6 +62,10 @@ type Server struct {
 
 	// stopSweeper stops the goroutine that deletes expired records.
 	stopSweeper func()
+	// push delivers security events to gateways; nil without any.
+	push *pusher
+	// rotation rotates and retires the signing keys saved in the store.
+	rotation *keyRotation
 }
 
 // New validates cfg and returns a server. It reads or creates its signing
@@ -117,6 +126,7 @@ func New(cfg Config) (*Server, error) {
 		}
 		s.store, s.ownsStore = st, true
 	}
+	s.rotation = newKeyRotation(cfg)
 	set, err := s.loadSigningKeys(ctx, cfg.SigningKeys)
 	if err != nil {
 		s.Close()
@@ -124,9 +134,15 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.keys = set
 
+	if err := s.startPush(cfg); err != nil {
+		s.Close()
+		return nil, err
+	}
+
 	s.mux = http.NewServeMux()
 	s.routes(s.mux)
 	s.startSweeper()
+	s.startKeyRotation(ctx)
 	s.log.Info("authserver configured", "issuer", s.issuer, "clients", len(s.clients),
 		"upstreams", len(s.upstreams), "signing_key", set.Signing().ID)
 	return s, nil
@@ -144,6 +160,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("POST /login", s.page(s.handleLoginSubmit))
 	mux.Handle("GET /callback/{idp}", s.page(s.handleCallback))
 	mux.Handle("GET /authorize/resume", s.page(s.handleResume))
+	mux.Handle("GET /consent", s.page(s.handleConsentPage))
+	mux.Handle("POST /consent", s.page(s.handleConsentSubmit))
 
 	mux.Handle("POST /token", s.api(s.handleToken))
 	mux.HandleFunc("OPTIONS /token", s.preflight("POST", "Content-Type"))
@@ -163,13 +181,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// Close stops the background deletion of expired records and closes the
-// store if the server opened it. A store passed in Config stays open.
+// Close stops the background deletion of expired records, the key
+// rotation and the push to gateways, and closes the store if the server opened it. A store passed
+// in Config stays open.
 func (s *Server) Close() {
+	s.stopPush()
 	if s.stopSweeper != nil {
 		s.stopSweeper()
 		s.stopSweeper = nil
 	}
+	s.stopKeyRotation()
 	if s.ownsStore {
 		s.ownsStore = false
 		if err := s.store.Close(); err != nil {

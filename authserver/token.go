@@ -58,6 +58,8 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) error {
 		resp, err = s.refreshTokenGrant(r, client, st)
 	case oauth.GrantTokenExchange:
 		resp, err = s.tokenExchange(r, client, st)
+	case oauth.GrantClientCredentials:
+		resp, err = s.clientCredentialsGrant(r, client, st)
 	default:
 		return oauth.NewError(oauth.ErrUnsupportedGrantType, "The grant type is not supported.")
 	}
@@ -126,6 +128,7 @@ func (s *Server) authorizationCodeGrant(r *http.Request, client *Client, st *tra
 		if revokeErr := s.store.RevokeGrant(r.Context(), codeHash); revokeErr != nil {
 			s.log.Error("revoke tokens of a replayed code failed", "step", "14c", "err", revokeErr)
 		}
+		s.pushGrantRevoked(codeHash)
 		return nil, oauth.Wrap(oauth.ErrInvalidGrant, "The authorization code is invalid.",
 			errors.New("code replayed; its grant is revoked"))
 	case err != nil:
@@ -143,6 +146,7 @@ func (s *Server) authorizationCodeGrant(r *http.Request, client *Client, st *tra
 			return nil, s.abandonGrant(r, codeHash, err)
 		}
 	}
+	s.pushIssued(r.Context(), issued.stored.Access)
 	return resp, nil
 }
 
@@ -152,6 +156,7 @@ func (s *Server) abandonGrant(r *http.Request, grantID string, cause error) erro
 	if err := s.store.RevokeGrant(r.Context(), grantID); err != nil {
 		s.log.Error("revoke tokens of a failed response failed", "grant_fp", trace.Fingerprint(grantID), "err", err)
 	}
+	s.pushGrantRevoked(grantID)
 	return cause
 }
 

@@ -94,8 +94,10 @@ type AuthCode struct {
 
 // AccessToken is an issued opaque access token.
 type AccessToken struct {
-	Hash      string
-	ClientID  string
+	Hash     string
+	ClientID string
+	// UserID is empty for a token of the client credentials grant, which
+	// a client gets for itself.
 	UserID    string
 	Scope     string
 	Audiences []string
@@ -121,6 +123,15 @@ type RefreshToken struct {
 	ExpiresAt time.Time
 	Used      bool
 	Revoked   bool
+}
+
+// Consent records the scopes a user allowed a client on the consent page.
+type Consent struct {
+	UserID   string
+	ClientID string
+	// Scope is space-separated, as on the wire.
+	Scope     string
+	GrantedAt time.Time
 }
 
 // SigningKey is a private signing key in PEM form.

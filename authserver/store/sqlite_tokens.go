@@ -76,7 +76,8 @@ func (s *SQLite) GetAccessToken(ctx context.Context, hash string) (AccessToken, 
 	var audiences string
 	var issued, expires int64
 	err := s.db.QueryRowContext(ctx, `
-		SELECT hash, client_id, user_id, scope, audiences, grant_id, issued_at, expires_at, revoked
+		SELECT hash, client_id, COALESCE(user_id, ''), scope, audiences, grant_id, issued_at,
+			expires_at, revoked
 		FROM access_tokens WHERE hash = ?`, hash).Scan(
 		&t.Hash, &t.ClientID, &t.UserID, &t.Scope, &audiences, &t.GrantID, &issued, &expires, &t.Revoked)
 	if err != nil {
@@ -170,7 +171,9 @@ func (s *SQLite) AddSigningKey(ctx context.Context, k SigningKey) error {
 
 // SigningKeys implements [Store].
 func (s *SQLite) SigningKeys(ctx context.Context) ([]SigningKey, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, pem, created_at FROM signing_keys ORDER BY created_at DESC, id`)
+	rows, err := s.db.QueryContext(ctx, `
+		SELECT id, pem, created_at FROM signing_keys WHERE retired_at = 0
+		ORDER BY created_at DESC, rowid DESC`)
 	if err != nil {
 		return nil, fmt.Errorf("store: list signing keys: %w", err)
 	}
@@ -189,6 +192,16 @@ func (s *SQLite) SigningKeys(ctx context.Context) ([]SigningKey, error) {
 		return nil, fmt.Errorf("store: list signing keys: %w", err)
 	}
 	return out, nil
+}
+
+// RetireSigningKey implements [Store].
+func (s *SQLite) RetireSigningKey(ctx context.Context, id string, at time.Time) error {
+	err := execOne(ctx, s.db, `UPDATE signing_keys SET retired_at = ?, pem = x'' WHERE id = ? AND retired_at = 0`,
+		nanos(at), id)
+	if err != nil {
+		return fmt.Errorf("store: retire signing key: %w", err)
+	}
+	return nil
 }
 
 // DeleteExpired implements [Store].
@@ -219,7 +232,7 @@ func insertTokens(ctx context.Context, e execer, t Tokens) error {
 	_, err := e.ExecContext(ctx, `
 		INSERT INTO access_tokens (hash, client_id, user_id, scope, audiences, grant_id, issued_at,
 			expires_at, revoked)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, ?)`,
 		a.Hash, a.ClientID, a.UserID, a.Scope, joinList(a.Audiences), a.GrantID,
 		nanos(a.IssuedAt), nanos(a.ExpiresAt), a.Revoked)
 	if isUniqueViolation(err) {

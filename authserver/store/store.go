@@ -99,10 +99,22 @@ type Store interface {
 	// RevokeGrant revokes every access and refresh token of the grant.
 	RevokeGrant(ctx context.Context, grantID string) error
 
+	// GetConsent returns the consent the user gave the client.
+	GetConsent(ctx context.Context, userID, clientID string) (Consent, error)
+	// SaveConsent stores c, replacing any earlier consent of the same user
+	// to the same client.
+	SaveConsent(ctx context.Context, c Consent) error
+
 	// AddSigningKey stores a signing key.
 	AddSigningKey(ctx context.Context, k SigningKey) error
-	// SigningKeys returns every stored signing key, newest first.
+	// SigningKeys returns the stored signing keys that are not retired,
+	// newest first; keys added at the same time come in reverse order of
+	// addition.
 	SigningKeys(ctx context.Context) ([]SigningKey, error)
+	// RetireSigningKey marks the key retired at the given time and erases
+	// its private key. A retired key is no longer listed, and its ID stays
+	// taken. It returns ErrNotFound when no unretired key has the ID.
+	RetireSigningKey(ctx context.Context, id string, at time.Time) error
 
 	// DeleteExpired removes sessions, transactions, codes and tokens that
 	// expired before now, and returns how many records it removed.

@@ -3,10 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -168,4 +171,101 @@ func TestDemoSecretsRejectedOffLoopback(t *testing.T) {
 	assert.ErrorContains(t, checkDemoSecrets(public, true, false), "-allow-demo-secrets")
 	assert.NoError(t, checkDemoSecrets(public, true, true), "the flag allows them")
 	assert.NoError(t, checkDemoSecrets(public, false, false), "own secrets are fine anywhere")
+}
+
+// getStatus returns the status of a GET of rawURL with client, sending
+// the bearer token when it is set.
+func getStatus(t *testing.T, client *http.Client, rawURL, token string) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, rawURL, nil)
+	require.NoError(t, err)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := client.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestMockIDPAdminFlags(t *testing.T) {
+	tests := []struct {
+		name       string
+		args       []string
+		token      string
+		wantStatus int
+	}{
+		{name: "off by default", wantStatus: http.StatusNotFound},
+		{name: "on for loopback", args: []string{"-admin"}, wantStatus: http.StatusOK},
+		{name: "token required", args: []string{"-admin", "-admin-token", "t0ken"}, wantStatus: http.StatusUnauthorized},
+		{name: "token given", args: []string{"-admin", "-admin-token", "t0ken"}, token: "t0ken", wantStatus: http.StatusOK},
+		{name: "networks replace loopback", args: []string{"-admin", "-admin-cidrs", "10.0.0.0/8, 192.168.0.0/16"}, wantStatus: http.StatusForbidden},
+		{name: "networks with loopback", args: []string{"-admin", "-admin-cidrs", "10.0.0.0/8,127.0.0.0/8"}, wantStatus: http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"mockidp", "-addr", "127.0.0.1:0"}, tt.args...)
+			urls, _ := startCommand(t, nil, args...)
+			got := getStatus(t, http.DefaultClient, urls["mockidp"]+"/_admin/issuers", tt.token)
+			assert.Equal(t, tt.wantStatus, got)
+		})
+	}
+}
+
+func TestMockIDPRejectsInvalidAdminCIDR(t *testing.T) {
+	err := run(t.Context(), []string{"mockidp", "-addr", "127.0.0.1:0", "-admin", "-admin-cidrs", "10.0.0.0/33"},
+		func(string) string { return "" }, &syncBuffer{}, &syncBuffer{})
+	assert.ErrorContains(t, err, `-admin-cidrs: invalid network "10.0.0.0/33"`)
+
+	err = run(t.Context(), []string{"mockidp", "-addr", "127.0.0.1:0", "-admin-token", "x"},
+		func(string) string { return "" }, &syncBuffer{}, &syncBuffer{})
+	assert.ErrorContains(t, err, "need -admin", "a token without -admin is a mistake")
+}
+
+func TestMockIDPHTTPSFlags(t *testing.T) {
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	urls, _ := startCommand(t, nil, "mockidp", "-addr", "127.0.0.1:0", "-https", "-ca-file", caFile)
+	base := urls["mockidp"]
+	assert.Regexp(t, `^https://127\.0\.0\.1:\d+$`, base)
+
+	caPEM, err := os.ReadFile(caFile)
+	require.NoError(t, err)
+	pool := x509.NewCertPool()
+	require.True(t, pool.AppendCertsFromPEM(caPEM), "the CA file holds a PEM certificate")
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+	}}
+	resp, err := client.Get(base + "/google/.well-known/openid-configuration")
+	require.NoError(t, err)
+	var doc struct {
+		Issuer string `json:"issuer"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&doc))
+	resp.Body.Close()
+	assert.Equal(t, base+"/google", doc.Issuer, "the issuer is https")
+
+	_, err = http.Get(base + "/healthz")
+	assert.Error(t, err, "a client without the CA rejects the certificate")
+}
+
+// TestMockIDPAdminLoginWithCurl runs mockidp/testdata/admin_login.sh: a
+// login through the admin API with curl and the built binary, as a test
+// in another language would do it.
+func TestMockIDPAdminLoginWithCurl(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Fatal("curl is not installed; this test drives the admin API with curl (apt-get install curl)")
+	}
+	gobin, err := exec.LookPath("go")
+	require.NoError(t, err, "the go command builds the binary the script runs")
+	bin := filepath.Join(t.TempDir(), "oidcstack")
+	out, err := exec.Command(gobin, "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, "go build: %s", out)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "sh", filepath.Join("..", "..", "mockidp", "testdata", "admin_login.sh"))
+	cmd.Env = append(os.Environ(), "OIDCSTACK_BIN="+bin)
+	out, err = cmd.CombinedOutput()
+	require.NoError(t, err, "admin_login.sh:\n%s", out)
+	assert.Contains(t, string(out), "admin_login.sh: ok")
 }

@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
 	"flag"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,17 +53,32 @@ func runMockIDP(ctx context.Context, env *environment, args []string) error {
 		configFile    string
 		keyDir        string
 		authserverURL string
+		admin         mockidp.AdminConfig
+		adminCIDRs    string
+		https         bool
+		caFile        string
 	)
 	common.register(fs, stack.DefaultMockIDPAddr)
 	common.logs.register(fs)
 	fs.StringVar(&configFile, "config", "", "JSON configuration file (users, clients, issuers); empty serves the demo issuers /google and /corp")
 	fs.StringVar(&keyDir, "key-dir", "", "directory to load the issuers' signing keys from and save new ones to; empty keeps keys in memory")
 	fs.StringVar(&authserverURL, "authserver-url", defaultAuthServerURL, "authorization server whose demo client the demo issuers register")
+	fs.BoolVar(&admin.Enabled, "admin", false, "serve the admin API under /_admin/ (loopback clients only unless -admin-cidrs or -admin-token is set)")
+	fs.StringVar(&adminCIDRs, "admin-cidrs", "", "comma-separated networks (CIDR) whose clients may use the admin API instead of loopback only, such as 172.17.0.0/16")
+	fs.StringVar(&admin.Token, "admin-token", "", "bearer token every admin request must carry; without -admin-cidrs it opens the admin API to every address (prefer OIDCSTACK_ADMIN_TOKEN to keep it out of the process list)")
+	fs.BoolVar(&https, "https", false, "serve HTTPS with a certificate from a CA generated at start, for clients that reject http issuers")
+	fs.StringVar(&caFile, "ca-file", "", "file to write the generated CA certificate to (PEM), with -https")
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
 	}
 	logger, err := common.logs.logger(env)
 	if err != nil {
+		return err
+	}
+	if !admin.Enabled && (admin.Token != "" || adminCIDRs != "") {
+		return errors.New("-admin-token and -admin-cidrs need -admin")
+	}
+	if admin.AllowedNetworks, err = parseCIDRs(adminCIDRs); err != nil {
 		return err
 	}
 
@@ -87,8 +105,14 @@ func runMockIDP(ctx context.Context, env *environment, args []string) error {
 	if err := checkDemoSecrets(ln, usesMockIDPDemoSecrets(cfg), common.allowDemoSecrets); err != nil {
 		return err
 	}
+	if https && firstNonEmpty(common.publicURL, fileConfig.BaseURL) == "" {
+		url = "https://" + strings.TrimPrefix(url, "http://")
+	}
 	cfg.BaseURL = url
 	cfg.Logger = logger
+	cfg.Admin = admin
+	cfg.HTTPS = https
+	cfg.CAFile = caFile
 	if keyDir != "" {
 		cfg.KeyDir = keyDir
 	}
@@ -100,7 +124,31 @@ func runMockIDP(ctx context.Context, env *environment, args []string) error {
 	for _, iss := range srv.Issuers() {
 		logger.Info("serving issuer", "issuer", iss)
 	}
-	return serve(ctx, env, logger, common.readyFile, listener{name: "mockidp", ln: ln, url: url, handler: srv})
+	if admin.Enabled {
+		logger.Info("admin api enabled", "networks", adminCIDRs, "token_required", admin.Token != "")
+	}
+	served := ln
+	if https {
+		served = tls.NewListener(ln, srv.TLSConfig())
+	}
+	return serve(ctx, env, logger, common.readyFile, listener{name: "mockidp", ln: served, url: url, handler: srv})
+}
+
+// parseCIDRs parses a comma-separated list of networks; empty gives nil.
+func parseCIDRs(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, field := range strings.Split(list, ",") {
+		field = strings.TrimSpace(field)
+		if field == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(field)
+		if err != nil {
+			return nil, fmt.Errorf("-admin-cidrs: invalid network %q (want CIDR notation such as 10.0.0.0/8)", field)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 func usesMockIDPDemoSecrets(cfg mockidp.Config) bool {
@@ -124,19 +172,21 @@ func usesMockIDPDemoSecrets(cfg mockidp.Config) bool {
 func runAuthServer(ctx context.Context, env *environment, args []string) error {
 	fs := newFlagSet(env, "authserver")
 	var (
-		common   commonFlags
-		dataDir  string
-		idpURL   string
-		webApp   string
-		upstream authserver.Upstream
-		scopes   string
+		common     commonFlags
+		configFile string
+		dataDir    string
+		idpURL     string
+		webApp     string
+		upstream   authserver.Upstream
+		scopes     string
 	)
 	common.register(fs, stack.DefaultAuthServerAddr)
 	common.logs.register(fs)
+	fs.StringVar(&configFile, "config", "", "JSON configuration file (issuer, clients, upstreams, lifetimes); flags override it, and the demo clients and upstreams apply where it lists none")
 	fs.StringVar(&dataDir, "data-dir", "data", "directory of the SQLite database; empty keeps everything in memory")
-	fs.StringVar(&idpURL, "mockidp-url", defaultMockIDPURL, "mock IDP whose /google and /corp issuers are the demo upstreams (unused with -upstream-issuer)")
-	fs.StringVar(&webApp, "webapp-url", defaultWebAppURL, "web app URL registered for the demo-web client")
-	fs.StringVar(&upstream.Issuer, "upstream-issuer", "", "issuer URL of a real OpenID provider to sign users in with, instead of the mock IDP")
+	fs.StringVar(&idpURL, "mockidp-url", defaultMockIDPURL, "mock IDP whose /google and /corp issuers are the demo upstreams (unused with -upstream-issuer or upstreams in -config)")
+	fs.StringVar(&webApp, "webapp-url", defaultWebAppURL, "web app URL registered for the demo-web client (unused with clients in -config)")
+	fs.StringVar(&upstream.Issuer, "upstream-issuer", "", "issuer URL of a real OpenID provider to sign users in with, instead of the mock IDP or the upstreams in -config")
 	fs.StringVar(&upstream.ClientID, "upstream-client-id", "", "client ID at -upstream-issuer")
 	fs.StringVar(&upstream.ClientSecret, "upstream-client-secret", "", "client secret at -upstream-issuer; empty for a public client")
 	fs.StringVar(&upstream.ID, "upstream-id", "idp", "path segment of the upstream's callback: {issuer}/callback/{id}")
@@ -150,23 +200,30 @@ func runAuthServer(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 
-	upstreams := authserver.DemoUpstreams(strings.TrimSuffix(idpURL, "/"))
-	if upstream.Issuer != "" {
+	cfg, err := loadAuthServerConfig(configFile)
+	if err != nil {
+		return err
+	}
+	// Flags override the file; the demo registrations fill what both leave
+	// empty.
+	switch {
+	case upstream.Issuer != "":
 		upstream.Scopes = strings.Fields(scopes)
 		upstream.DisplayName = firstNonEmpty(upstream.DisplayName, upstream.Issuer)
-		upstreams = []authserver.Upstream{upstream}
+		cfg.Upstreams = []authserver.Upstream{upstream}
+	case len(cfg.Upstreams) == 0:
+		cfg.Upstreams = authserver.DemoUpstreams(strings.TrimSuffix(idpURL, "/"))
+	}
+	if len(cfg.Clients) == 0 {
+		cfg.Clients = authserver.DemoClients(strings.TrimSuffix(webApp, "/"))
 	}
 
-	ln, url, err := bind(common.addr, "localhost", common.publicURL)
+	ln, url, err := bind(common.addr, "localhost", firstNonEmpty(common.publicURL, cfg.Issuer))
 	if err != nil {
 		return err
 	}
 	defer ln.Close()
-	// The demo clients (demo-web, gateway) always carry their public
-	// secrets, so the check applies whatever the upstream is.
-	// TODO: load clients from a configuration file, so a deployment can
-	// replace the demo registrations.
-	if err := checkDemoSecrets(ln, true, common.allowDemoSecrets); err != nil {
+	if err := checkDemoSecrets(ln, usesAuthServerDemoSecrets(cfg), common.allowDemoSecrets); err != nil {
 		return err
 	}
 
@@ -175,21 +232,56 @@ func runAuthServer(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	defer db.Close()
-	srv, err := authserver.New(authserver.Config{
-		Issuer:    strings.TrimSuffix(url, "/"),
-		Store:     db,
-		Clients:   authserver.DemoClients(strings.TrimSuffix(webApp, "/")),
-		Upstreams: upstreams,
-		Logger:    logger,
-	})
+	cfg.Issuer = strings.TrimSuffix(url, "/")
+	cfg.Store = db
+	cfg.Logger = logger
+	srv, err := authserver.New(cfg)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
-	for _, up := range upstreams {
-		logger.Info("upstream identity provider", "id", up.ID, "issuer", up.Issuer, "redirect_uri", url+"/callback/"+up.ID)
+	for _, up := range cfg.Upstreams {
+		logger.Info("upstream identity provider", "id", up.ID, "issuer", up.Issuer, "redirect_uri", cfg.Issuer+"/callback/"+up.ID)
 	}
 	return serve(ctx, env, logger, common.readyFile, listener{name: "authserver", ln: ln, url: url, handler: srv})
+}
+
+// loadAuthServerConfig reads the authorization server's configuration
+// file; an empty path gives an empty configuration.
+func loadAuthServerConfig(path string) (authserver.Config, error) {
+	if path == "" {
+		return authserver.Config{}, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return authserver.Config{}, err
+	}
+	fc, err := authserver.ParseFileConfig(data)
+	if err != nil {
+		return authserver.Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	cfg, err := fc.Config()
+	if err != nil {
+		return authserver.Config{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// usesAuthServerDemoSecrets reports whether cfg contains a built-in demo
+// secret: the gateway's client secret or the secret of the authorization
+// server's registration at the mock IDP.
+func usesAuthServerDemoSecrets(cfg authserver.Config) bool {
+	for _, c := range cfg.Clients {
+		if c.Secret == authserver.DemoGatewaySecret {
+			return true
+		}
+	}
+	for _, up := range cfg.Upstreams {
+		if up.ClientSecret == authserver.DemoUpstreamSecret {
+			return true
+		}
+	}
+	return false
 }
 
 func openStore(ctx context.Context, dataDir string) (*store.SQLite, error) {

@@ -19,6 +19,8 @@ const (
 	ErrLoginRequired           = "login_required"
 	ErrConsentRequired         = "consent_required"
 	ErrInteractionRequired     = "interaction_required"
+	ErrRequestNotSupported     = "request_not_supported"
+	ErrRequestURINotSupported  = "request_uri_not_supported"
 )
 
 // Grant types of RFC 6749 section 4 and RFC 8693 section 2.1.

@@ -30,8 +30,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AuthCodeRedeem", testAuthCodeRedeem},
 		{"AuthCodeConcurrentRedeem", testAuthCodeConcurrentRedeem},
 		{"AccessTokenRevoke", testAccessTokenRevoke},
+		{"AccessTokenWithoutUser", testAccessTokenWithoutUser},
 		{"RefreshTokenRotation", testRefreshTokenRotation},
+		{"Consent", testConsent},
 		{"SigningKeys", testSigningKeys},
+		{"SigningKeyRetire", testSigningKeyRetire},
 		{"DeleteExpired", testDeleteExpired},
 	}
 	for _, tt := range tests {
@@ -269,6 +272,24 @@ func testAccessTokenRevoke(t *testing.T, s store.Store) {
 	assert.ErrorIs(t, err, store.ErrNotFound)
 }
 
+func testAccessTokenWithoutUser(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	at := store.AccessToken{
+		Hash: "at1", ClientID: "service", Scope: "reports.read", Audiences: []string{"api-a"},
+		GrantID: "g1", IssuedAt: base, ExpiresAt: base.Add(time.Hour),
+	}
+	require.NoError(t, s.CreateAccessToken(ctx, at), "a client credentials token has no user")
+	got, err := s.GetAccessToken(ctx, "at1")
+	require.NoError(t, err)
+	assert.Equal(t, at, got)
+	assert.Empty(t, got.UserID)
+
+	require.NoError(t, s.RevokeGrant(ctx, "g1"))
+	got, err = s.GetAccessToken(ctx, "at1")
+	require.NoError(t, err)
+	assert.True(t, got.Revoked)
+}
+
 func testRefreshTokenRotation(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	newUser(t, s, "u1", "alice")
@@ -319,6 +340,31 @@ func testRefreshTokenRotation(t *testing.T, s store.Store) {
 	assert.ErrorIs(t, s.RevokeRefreshToken(ctx, "missing"), store.ErrNotFound)
 }
 
+func testConsent(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	newUser(t, s, "u1", "alice")
+	_, err := s.GetConsent(ctx, "u1", "web")
+	assert.ErrorIs(t, err, store.ErrNotFound)
+
+	first := store.Consent{UserID: "u1", ClientID: "web", Scope: "openid", GrantedAt: base}
+	require.NoError(t, s.SaveConsent(ctx, first))
+	got, err := s.GetConsent(ctx, "u1", "web")
+	require.NoError(t, err)
+	assert.Equal(t, first, got)
+
+	// A second consent to the same client replaces the first.
+	wider := store.Consent{UserID: "u1", ClientID: "web", Scope: "openid email", GrantedAt: base.Add(time.Hour)}
+	require.NoError(t, s.SaveConsent(ctx, wider))
+	got, err = s.GetConsent(ctx, "u1", "web")
+	require.NoError(t, err)
+	assert.Equal(t, wider, got)
+
+	_, err = s.GetConsent(ctx, "u1", "other-client")
+	assert.ErrorIs(t, err, store.ErrNotFound, "consent is per client")
+	assert.Error(t, s.SaveConsent(ctx, store.Consent{UserID: "missing", ClientID: "web", Scope: "openid", GrantedAt: base}),
+		"consent needs a known user")
+}
+
 func testSigningKeys(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	keys, err := s.SigningKeys(ctx)
@@ -334,6 +380,30 @@ func testSigningKeys(t *testing.T, s store.Store) {
 	keys, err = s.SigningKeys(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, []store.SigningKey{newer, older}, keys, "newest first")
+
+	// Keys of the same time are listed last added first.
+	sameTime := store.SigningKey{ID: "k3", PEM: []byte("pem-3"), CreatedAt: newer.CreatedAt}
+	require.NoError(t, s.AddSigningKey(ctx, sameTime))
+	keys, err = s.SigningKeys(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []store.SigningKey{sameTime, newer, older}, keys)
+}
+
+func testSigningKeyRetire(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	older := store.SigningKey{ID: "k1", PEM: []byte("pem-1"), CreatedAt: base}
+	newer := store.SigningKey{ID: "k2", PEM: []byte("pem-2"), CreatedAt: base.Add(time.Hour)}
+	require.NoError(t, s.AddSigningKey(ctx, older))
+	require.NoError(t, s.AddSigningKey(ctx, newer))
+
+	require.NoError(t, s.RetireSigningKey(ctx, "k1", base.Add(2*time.Hour)))
+	keys, err := s.SigningKeys(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []store.SigningKey{newer}, keys, "a retired key is not listed")
+
+	assert.ErrorIs(t, s.RetireSigningKey(ctx, "k1", base.Add(3*time.Hour)), store.ErrNotFound, "retired once")
+	assert.ErrorIs(t, s.RetireSigningKey(ctx, "missing", base), store.ErrNotFound)
+	assert.ErrorIs(t, s.AddSigningKey(ctx, older), store.ErrConflict, "a retired key's ID stays taken")
 }
 
 func testDeleteExpired(t *testing.T, s store.Store) {
