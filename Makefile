@@ -5,9 +5,11 @@ GO ?= go
 
 .PHONY: run test vet unit interop browser-deps bench build clean
 
-## run: start the whole stack on the default ports and print its URLs
-run:
-	$(GO) run ./cmd/oidcstack run
+## run: start the whole stack on the default ports and print its URLs.
+## The binary is built first and exec'd, so Ctrl-C reaches it directly
+## and a clean shutdown exits 0 (`go run` reports 1 when interrupted).
+run: build
+	exec ./oidcstack run
 
 ## test: vet, then every test (browser tests included) under the race
 ## detector, then the interop module (a few seconds)
@@ -43,9 +45,16 @@ browser-deps:
 	  fi; \
 	fi
 
-## bench: run the benchmarks (never in CI)
+## bench: run the Go benchmarks, then load the gateway with wrk against a
+## bare reverse proxy (bench/wrk.sh; about two minutes). Installs Debian's
+## wrk when running as root without it. Never run in CI.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	@if ! command -v wrk >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing wrk with apt-get (needed by bench/wrk.sh)"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	fi
+	GO=$(GO) sh bench/wrk.sh
 
 ## build: build the oidcstack binary into ./oidcstack
 build:

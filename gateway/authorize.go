@@ -22,12 +22,24 @@ const jwtExpiryMargin = 10 * time.Second
 // route's audience, from the cache or from the authorization server.
 // Concurrent requests that miss the cache for the same token and audience
 // share one introspection and one exchange.
+//
+// In push mode the result comes from what the authorization server pushed,
+// and the gateway never calls it.
 func (s *Server) authorize(r *http.Request, rt *route, token string) (*tokenResult, error) {
 	key := cacheKey{tokenHash: oauth.HashToken(token), audience: rt.Audience}
+	if s.cfg.Mode == ModePush {
+		res, err := s.pushed.lookup(key, s.cfg.Clock())
+		if err == nil {
+			s.traceReuse(r, token, res, "from push")
+		}
+		return res, err
+	}
 	if res, ok := s.cache.get(key, s.cfg.Clock()); ok {
+		s.metrics.cacheHits.Inc()
 		s.traceReuse(r, token, res, "from cache")
 		return res, nil
 	}
+	s.metrics.cacheMisses.Inc()
 
 	// Only the first caller's function runs, so the other callers keep
 	// this note.
@@ -56,6 +68,9 @@ func (s *Server) authorize(r *http.Request, rt *route, token string) (*tokenResu
 
 // resolve performs steps 16 and 17 and caches the result.
 func (s *Server) resolve(ctx context.Context, key cacheKey, token string) (*tokenResult, error) {
+	// Read before the calls, so a revocation pushed while they run keeps
+	// their result out of the cache.
+	generation := s.cache.currentGeneration()
 	now := s.cfg.Clock()
 	expires := now.Add(s.cfg.CacheWindow)
 
@@ -65,7 +80,7 @@ func (s *Server) resolve(ctx context.Context, key cacheKey, token string) (*toke
 	}
 	if !info.usable(now, key.audience) {
 		res := &tokenResult{expires: expires}
-		s.cache.put(key, res, now)
+		s.cache.put(key, res, now, generation)
 		return res, nil
 	}
 	if info.Expiry != 0 {
@@ -75,7 +90,7 @@ func (s *Server) resolve(ctx context.Context, key cacheKey, token string) (*toke
 	exchanged, err := s.auth.exchange(ctx, token, key.audience)
 	if errors.Is(err, errTokenRejected) {
 		res := &tokenResult{expires: expires}
-		s.cache.put(key, res, now)
+		s.cache.put(key, res, now, generation)
 		return res, nil
 	}
 	if err != nil {
@@ -88,8 +103,11 @@ func (s *Server) resolve(ctx context.Context, key cacheKey, token string) (*toke
 	} else {
 		expires = earliest(expires, jwtExpiry.Add(-jwtExpiryMargin))
 	}
-	res := &tokenResult{active: true, scope: info.Scope, jwt: exchanged.AccessToken, expires: expires}
-	s.cache.put(key, res, now)
+	res := &tokenResult{
+		active: true, scope: info.Scope, subject: info.Subject,
+		jwt: exchanged.AccessToken, kid: jwtKeyID(exchanged.AccessToken), expires: expires,
+	}
+	s.cache.put(key, res, now, generation)
 	return res, nil
 }
 
@@ -146,6 +164,27 @@ func jwtExpiry(jwt string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	return time.Unix(int64(claims.Expiry), 0), true
+}
+
+// jwtKeyID returns the kid header of a compact JWT without verifying it, or
+// "" when it has none. The gateway uses it to drop cached JWTs whose
+// signing key has been retired.
+func jwtKeyID(jwt string) string {
+	header, _, ok := strings.Cut(jwt, ".")
+	if !ok {
+		return ""
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(header)
+	if err != nil {
+		return ""
+	}
+	var h struct {
+		KeyID string `json:"kid"`
+	}
+	if json.Unmarshal(raw, &h) != nil {
+		return ""
+	}
+	return h.KeyID
 }
 
 func earliest(a, b time.Time) time.Time {

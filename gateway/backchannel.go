@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/oidcstack/oidcstack/internal/oauth"
 	"github.com/oidcstack/oidcstack/internal/trace"
@@ -27,6 +28,8 @@ type authClient struct {
 	clientSecret string
 	client       *http.Client
 	trace        *trace.Recorder
+	// observe records how long a call took, by call name.
+	observe func(call string, d time.Duration)
 }
 
 // introspection is the part of an RFC 7662 section 2.2 response that the
@@ -89,7 +92,7 @@ func (c *authClient) introspect(ctx context.Context, token string) (*introspecti
 	}
 	step := c.trace.Start(req, "16").Set(trace.KeyAccessToken, token)
 
-	status, body, err := c.do(req)
+	status, body, err := c.do(req, "introspection")
 	if err != nil {
 		step.End(status, "introspection failed")
 		return nil, fmt.Errorf("%w: introspection: %w", errAuthServer, err)
@@ -130,7 +133,7 @@ func (c *authClient) exchange(ctx context.Context, token, audience string) (*exc
 	}
 	step := c.trace.Start(req, "17").Set(trace.KeyAccessToken, token)
 
-	status, body, err := c.do(req)
+	status, body, err := c.do(req, "token_exchange")
 	if err != nil {
 		step.End(status, "token exchange failed")
 		return nil, fmt.Errorf("%w: token exchange: %w", errAuthServer, err)
@@ -190,14 +193,17 @@ func (c *authClient) newPost(ctx context.Context, endpoint string, form url.Valu
 }
 
 // do sends req and returns the status and at most maxResponseBytes of the
-// body.
-func (c *authClient) do(req *http.Request) (int, []byte, error) {
+// body. It records the call's duration under call.
+func (c *authClient) do(req *http.Request, call string) (int, []byte, error) {
+	start := time.Now()
 	resp, err := c.client.Do(req)
 	if err != nil {
+		c.observe(call, time.Since(start))
 		return 0, nil, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	c.observe(call, time.Since(start))
 	if err != nil {
 		return resp.StatusCode, nil, fmt.Errorf("read response: %w", err)
 	}

@@ -15,9 +15,11 @@ type cacheKey struct {
 // tokenResult is the outcome of steps 16 and 17 for one token and
 // audience.
 type tokenResult struct {
-	active bool
-	scope  string // the token's granted scopes, space-separated
-	jwt    string // empty unless active
+	active  bool
+	scope   string // the token's granted scopes, space-separated
+	subject string // the token's sub, empty unless active
+	jwt     string // empty unless active
+	kid     string // the kid of the key that signed jwt
 	// expires ends the cache window. A result whose expires is not after
 	// the current time is used once and not cached.
 	expires time.Time
@@ -34,21 +36,45 @@ type resultCache struct {
 	// entries, so a full cache does not cost a sweep on every insert.
 	sweepEvery time.Duration
 
+	// onEvict counts entries removed before their window ended, by
+	// reason. It is called with mu held and must not call back.
+	onEvict func(reason string, n int)
+
 	mu        sync.Mutex
 	active    map[cacheKey]*tokenResult
 	inactive  map[cacheKey]*tokenResult
 	lastSweep time.Time
+	// generation counts invalidations. A result obtained before one is not
+	// cached, so a revocation cannot be undone by a request that was in
+	// flight while it arrived.
+	generation uint64
 }
 
-func newResultCache(window time.Duration, maxActive, maxInactive int) *resultCache {
+// Reasons of cache evictions, the values of the metric's reason label.
+const (
+	evictCapacity    = "capacity"
+	evictRevoked     = "revoked"
+	evictUserChanged = "user_changed"
+	evictKeyRetired  = "key_retired"
+)
+
+func newResultCache(window time.Duration, maxActive, maxInactive int, onEvict func(reason string, n int)) *resultCache {
 	return &resultCache{
 		disabled:    window < 0,
 		maxActive:   maxActive,
 		maxInactive: maxInactive,
 		sweepEvery:  window,
+		onEvict:     onEvict,
 		active:      make(map[cacheKey]*tokenResult),
 		inactive:    make(map[cacheKey]*tokenResult),
 	}
+}
+
+// currentGeneration returns the number of invalidations so far, for put.
+func (c *resultCache) currentGeneration() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.generation
 }
 
 // get returns the result cached under key if its window has not ended at
@@ -69,15 +95,19 @@ func (c *resultCache) get(key cacheKey, now time.Time) (*tokenResult, bool) {
 	return nil, false
 }
 
-// put caches res under key unless its window has already ended at now.
-// When the bound of its kind is reached, expired entries are swept and,
-// if that frees nothing, an arbitrary entry of the same kind is evicted.
-func (c *resultCache) put(key cacheKey, res *tokenResult, now time.Time) {
+// put caches res under key unless its window has already ended at now or
+// an invalidation happened after generation was read. When the bound of
+// its kind is reached, expired entries are swept and, if that frees
+// nothing, an arbitrary entry of the same kind is evicted.
+func (c *resultCache) put(key cacheKey, res *tokenResult, now time.Time, generation uint64) {
 	if c.disabled || !now.Before(res.expires) {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if generation != c.generation {
+		return
+	}
 
 	m, limit, other := c.active, c.maxActive, c.inactive
 	if !res.active {
@@ -97,6 +127,7 @@ func (c *resultCache) put(key cacheKey, res *tokenResult, now time.Time) {
 			// Go randomizes map iteration, so this evicts an arbitrary
 			// entry.
 			delete(m, k)
+			c.onEvict(evictCapacity, 1)
 		}
 	}
 	m[key] = res
@@ -112,6 +143,55 @@ func (c *resultCache) sweep(now time.Time) {
 			}
 		}
 	}
+}
+
+// dropTokens removes the results of the tokens with the given hashes, for
+// every audience, and returns how many it removed.
+func (c *resultCache) dropTokens(hashes []string) int {
+	want := make(map[string]bool, len(hashes))
+	for _, h := range hashes {
+		want[h] = true
+	}
+	return c.drop(evictRevoked, func(k cacheKey, _ *tokenResult) bool { return want[k.tokenHash] })
+}
+
+// dropSubject removes the results of every token of the user sub.
+func (c *resultCache) dropSubject(sub string) int {
+	return c.drop(evictUserChanged, func(_ cacheKey, res *tokenResult) bool { return res.subject == sub })
+}
+
+// dropRetiredKeys removes the results whose JWT was signed by a key that
+// is not in published.
+func (c *resultCache) dropRetiredKeys(published map[string]bool) int {
+	return c.drop(evictKeyRetired, func(_ cacheKey, res *tokenResult) bool { return res.active && !published[res.kid] })
+}
+
+// drop removes the entries that match, counts them under reason and starts
+// a new generation.
+func (c *resultCache) drop(reason string, match func(cacheKey, *tokenResult) bool) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.generation++
+	n := 0
+	for _, m := range []map[cacheKey]*tokenResult{c.active, c.inactive} {
+		for k, res := range m {
+			if match(k, res) {
+				delete(m, k)
+				n++
+			}
+		}
+	}
+	if n > 0 {
+		c.onEvict(reason, n)
+	}
+	return n
+}
+
+// sweepExpired removes the entries whose window has ended at now.
+func (c *resultCache) sweepExpired(now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sweep(now)
 }
 
 // len returns the number of cached results of active and inactive tokens.

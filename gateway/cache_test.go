@@ -181,14 +181,15 @@ func TestCacheConcurrentMissesCollapse(t *testing.T) {
 
 func TestResultCacheBounds(t *testing.T) {
 	now := time.Now()
-	c := newResultCache(time.Minute, 3, 2)
+	evicted := map[string]int{}
+	c := newResultCache(time.Minute, 3, 2, func(reason string, n int) { evicted[reason] += n })
 	later := now.Add(time.Minute)
 
 	for _, token := range []string{"a1", "a2", "a3"} {
-		c.put(cacheKey{token, testAudience}, &tokenResult{active: true, expires: later}, now)
+		c.put(cacheKey{token, testAudience}, &tokenResult{active: true, expires: later}, now, 0)
 	}
 	for _, token := range []string{"i1", "i2", "i3", "i4", "i5"} {
-		c.put(cacheKey{token, testAudience}, &tokenResult{expires: later}, now)
+		c.put(cacheKey{token, testAudience}, &tokenResult{expires: later}, now, 0)
 	}
 	active, inactive := c.len()
 	assert.Equal(t, 3, active, "inactive results never evict active ones")
@@ -196,9 +197,10 @@ func TestResultCacheBounds(t *testing.T) {
 	_, ok := c.get(cacheKey{"i5", testAudience}, now)
 	assert.True(t, ok, "the newest inactive result is kept")
 
-	c.put(cacheKey{"a4", testAudience}, &tokenResult{active: true, expires: later}, now)
+	c.put(cacheKey{"a4", testAudience}, &tokenResult{active: true, expires: later}, now, 0)
 	active, _ = c.len()
 	assert.Equal(t, 3, active)
+	assert.Equal(t, map[string]int{evictCapacity: 4}, evicted, "three inactive and one active result evicted")
 
 	_, ok = c.get(cacheKey{"a4", testAudience}, later)
 	assert.False(t, ok, "an entry is gone at its expiry")
@@ -206,9 +208,9 @@ func TestResultCacheBounds(t *testing.T) {
 
 func TestResultCacheSkipsEndedWindow(t *testing.T) {
 	now := time.Now()
-	c := newResultCache(time.Minute, 3, 2)
-	c.put(cacheKey{"a", testAudience}, &tokenResult{active: true, expires: now}, now)
-	c.put(cacheKey{"b", testAudience}, &tokenResult{active: true}, now)
+	c := newResultCache(time.Minute, 3, 2, func(string, int) {})
+	c.put(cacheKey{"a", testAudience}, &tokenResult{active: true, expires: now}, now, 0)
+	c.put(cacheKey{"b", testAudience}, &tokenResult{active: true}, now, 0)
 	active, _ := c.len()
 	assert.Zero(t, active)
 }

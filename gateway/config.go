@@ -30,6 +30,26 @@ const (
 	DefaultCacheMaxInactive = 1000
 )
 
+// Defaults of the push receiver and the background key check.
+const (
+	DefaultPushMaxAge       = time.Minute
+	DefaultPushMaxTokens    = 100000
+	DefaultKeyCheckInterval = 30 * time.Second
+)
+
+// Mode selects where the gateway gets the result of steps 16 and 17.
+type Mode string
+
+const (
+	// ModePull introspects and exchanges each token at the authorization
+	// server (steps 16 and 17) and caches the result. It is the default.
+	ModePull Mode = "pull"
+	// ModePush takes the results that the authorization server pushes at
+	// issuance and never calls it for steps 16 and 17. A token that was
+	// never pushed to the gateway is rejected.
+	ModePush Mode = "push"
+)
+
 // Config configures a gateway Server.
 type Config struct {
 	// AuthServer is the authorization server's issuer URL. The gateway
@@ -40,9 +60,34 @@ type Config struct {
 
 	// ClientID and ClientSecret are the gateway's credentials at the
 	// authorization server, sent with client_secret_basic at introspection
-	// and token exchange. Both are required.
+	// and token exchange. Both are required in pull mode and unused in push
+	// mode.
 	ClientID     string
 	ClientSecret string
+
+	// Mode is ModePull or ModePush. Empty means ModePull.
+	Mode Mode
+
+	// PushAudience is the gateway's identifier in the Security Event
+	// Tokens the authorization server pushes to POST /_push: their aud
+	// must equal it. Required in push mode. Empty in pull mode disables
+	// the push receiver, so revocations take effect only when the cache
+	// window ends.
+	PushAudience string
+	// PushMaxAge is the maximum age of a pushed SET, by its iat. Its jti
+	// is remembered that long to reject replays. Zero means
+	// DefaultPushMaxAge.
+	PushMaxAge time.Duration
+	// PushMaxTokens bounds the tokens a push-mode gateway keeps. A token
+	// pushed beyond it is refused until expired ones make room. Zero means
+	// DefaultPushMaxTokens.
+	PushMaxTokens int
+
+	// KeyCheckInterval is how often a background task re-reads the
+	// authorization server's JWKS, drops cached JWTs whose signing key has
+	// been retired, and sweeps expired entries. Zero means
+	// DefaultKeyCheckInterval; negative disables the task.
+	KeyCheckInterval time.Duration
 
 	// Routes lists the path prefixes the gateway serves. At least one is
 	// required.
@@ -75,8 +120,9 @@ type Config struct {
 	Clock func() time.Time
 	// Logger receives the gateway's logs. Nil discards them.
 	Logger *slog.Logger
-	// HTTPClient makes the calls to the authorization server, and its
-	// Transport forwards requests to upstreams. Nil means a client with a
+	// HTTPClient makes the calls to the authorization server (metadata,
+	// JWKS, introspection, token exchange), and its Transport forwards
+	// requests to upstreams. Nil means a client with a
 	// 10-second timeout whose transport adds a traceparent header.
 	HTTPClient *http.Client
 	// Trace records the steps the gateway performs. Nil means a recorder
@@ -125,11 +171,23 @@ func (c Config) Validate() error {
 	if err := validateBaseURL(c.AuthServer); err != nil {
 		errs = append(errs, fmt.Errorf("gateway: AuthServer: %w", err))
 	}
-	if c.ClientID == "" {
-		errs = append(errs, errors.New("gateway: ClientID is required"))
+	switch c.Mode {
+	case "", ModePull:
+		if c.ClientID == "" {
+			errs = append(errs, errors.New("gateway: ClientID is required in pull mode"))
+		}
+		if c.ClientSecret == "" {
+			errs = append(errs, errors.New("gateway: ClientSecret is required for client_secret_basic in pull mode"))
+		}
+	case ModePush:
+		if c.PushAudience == "" {
+			errs = append(errs, errors.New("gateway: PushAudience is required in push mode"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("gateway: Mode %q, want %q or %q", c.Mode, ModePull, ModePush))
 	}
-	if c.ClientSecret == "" {
-		errs = append(errs, errors.New("gateway: ClientSecret is required for client_secret_basic"))
+	if c.PushMaxAge < 0 || c.PushMaxTokens < 0 {
+		errs = append(errs, fmt.Errorf("gateway: PushMaxAge %s and PushMaxTokens %d must not be negative", c.PushMaxAge, c.PushMaxTokens))
 	}
 	if strings.ContainsAny(c.Realm, "\"\\") {
 		errs = append(errs, fmt.Errorf("gateway: Realm %q must not contain a quote or backslash", c.Realm))
@@ -161,7 +219,7 @@ func (r Route) validate(i int) []error {
 		errs = append(errs, fmt.Errorf("gateway: route %d: prefix %q must start and end with \"/\" and not be \"/\"", i, r.Prefix))
 	case strings.ContainsAny(r.Prefix, "{} \t"):
 		errs = append(errs, fmt.Errorf("gateway: route %d: prefix %q must not contain braces or spaces", i, r.Prefix))
-	case r.Prefix == "/healthz/" || r.Prefix == "/_trace/":
+	case reservedPrefix(r.Prefix):
 		errs = append(errs, fmt.Errorf("gateway: route %d: prefix %q is reserved", i, r.Prefix))
 	}
 	if err := validateBaseURL(r.Upstream); err != nil {
@@ -179,6 +237,17 @@ func (r Route) validate(i int) []error {
 		}
 	}
 	return errs
+}
+
+// reservedPrefix reports whether a route prefix would cover one of the
+// gateway's own endpoints.
+func reservedPrefix(prefix string) bool {
+	for _, own := range []string{"/healthz", "/readyz", "/metrics", "/_trace", "/_push"} {
+		if strings.HasPrefix(own+"/", prefix) {
+			return true
+		}
+	}
+	return false
 }
 
 // validateBaseURL checks that raw is an absolute http or https URL without
@@ -233,6 +302,18 @@ func (c Config) withDefaults() Config {
 	}
 	if c.UpstreamTimeout == 0 {
 		c.UpstreamTimeout = DefaultUpstreamTimeout
+	}
+	if c.Mode == "" {
+		c.Mode = ModePull
+	}
+	if c.PushMaxAge == 0 {
+		c.PushMaxAge = DefaultPushMaxAge
+	}
+	if c.PushMaxTokens == 0 {
+		c.PushMaxTokens = DefaultPushMaxTokens
+	}
+	if c.KeyCheckInterval == 0 {
+		c.KeyCheckInterval = DefaultKeyCheckInterval
 	}
 	if c.Clock == nil {
 		c.Clock = time.Now

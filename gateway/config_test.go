@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -49,11 +50,39 @@ func TestConfigValidateReportsEveryProblem(t *testing.T) {
 }
 
 func TestConfigValidateRoutePrefix(t *testing.T) {
-	for _, prefix := range []string{"", "/", "/api", "api/", "/{x}/", "/healthz/", "/_trace/"} {
+	for _, prefix := range []string{"", "/", "/api", "api/", "/{x}/", "/healthz/", "/_trace/", "/_push/", "/metrics/", "/readyz/"} {
 		t.Run(prefix, func(t *testing.T) {
 			cfg := validConfig()
 			cfg.Routes[0].Prefix = prefix
 			assert.ErrorContains(t, cfg.Validate(), "prefix")
+		})
+	}
+}
+
+func TestConfigValidateModes(t *testing.T) {
+	tests := []struct {
+		name    string
+		edit    func(*Config)
+		wantErr string
+	}{
+		{name: "pull with receiver", edit: func(c *Config) { c.PushAudience = "gateway" }},
+		{name: "push without credentials", edit: func(c *Config) {
+			c.Mode, c.PushAudience, c.ClientID, c.ClientSecret = ModePush, "gateway", "", ""
+		}},
+		{name: "push without audience", edit: func(c *Config) { c.Mode = ModePush }, wantErr: "PushAudience is required in push mode"},
+		{name: "unknown mode", edit: func(c *Config) { c.Mode = "poll" }, wantErr: `Mode "poll"`},
+		{name: "negative max age", edit: func(c *Config) { c.PushMaxAge = -time.Second }, wantErr: "must not be negative"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := validConfig()
+			tc.edit(&cfg)
+			err := cfg.Validate()
+			if tc.wantErr == "" {
+				assert.NoError(t, err)
+				return
+			}
+			assert.ErrorContains(t, err, tc.wantErr)
 		})
 	}
 }

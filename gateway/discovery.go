@@ -27,6 +27,7 @@ type serverMetadata struct {
 	Issuer                string `json:"issuer"`
 	TokenEndpoint         string `json:"token_endpoint"`
 	IntrospectionEndpoint string `json:"introspection_endpoint"`
+	JWKSURI               string `json:"jwks_uri"`
 }
 
 // discovery fetches the authorization server's metadata once it is first
@@ -102,6 +103,11 @@ func (d *discovery) fetch(ctx context.Context) (*serverMetadata, error) {
 	}
 	if err := checkEndpoint("token_endpoint", meta.TokenEndpoint); err != nil {
 		return nil, err
+	}
+	if meta.JWKSURI != "" {
+		if err := checkEndpoint("jwks_uri", meta.JWKSURI); err != nil {
+			return nil, err
+		}
 	}
 	return &meta, nil
 }

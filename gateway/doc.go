@@ -30,12 +30,37 @@
 // The gateway caches the result of steps 16 and 17 per token hash and
 // audience for a short window (Config.CacheWindow, 5 seconds by default).
 // A result is never kept past the token's expiry or the JWT's, and a
-// revoked token stops working within the window. Concurrent requests that miss the cache for
-// the same token share one introspection and one exchange. Results of
-// inactive tokens are cached too, bounded separately from active ones.
+// revoked token stops working within the window. Concurrent requests that
+// miss the cache for the same token share one introspection and one
+// exchange. Results of inactive tokens are cached too, bounded separately
+// from active ones.
+//
+// Push: with Config.PushAudience set, the gateway receives Security Event
+// Tokens from the authorization server at POST /_push (RFC 8417 SETs sent
+// by RFC 8935 HTTP POST; see package internal/secevent for the events).
+// It verifies each against the server's JWKS and rejects replayed or old
+// ones. In the default pull mode a pushed revocation or user change drops
+// the cached results at once. In push mode (Config.Mode = ModePush) the
+// server pushes every issued token's hash with one JWT per audience, and
+// fresh JWTs before the earlier ones expire. The gateway then never
+// introspects or exchanges, and rejects a token that was never pushed to
+// it with 401 invalid_token. A known token whose JWT ran out before a fresh
+// one arrived gets 503. Push mode still reads the server's metadata and
+// JWKS, to verify the SETs.
+//
+// A background task (Config.KeyCheckInterval) re-reads the JWKS and drops
+// cached and pushed JWTs whose signing key is no longer published, since
+// services would reject them.
+//
+// Operations: GET /healthz reports that the process serves; GET /readyz
+// reports whether it can serve API requests (pull mode: metadata read and
+// JWKS loaded; push mode: JWKS loaded and a state-synced event received);
+// GET /metrics serves Prometheus metrics from a registry of the Server's
+// own. Logs name tokens only by fingerprint.
 //
 // What the gateway does not do: it does not read tokens from a
-// form-encoded body (RFC 6750 section 2.2), it does not forward cookies in
-// either direction, and it does not yet drop cached results when the
-// authorization server revokes a token.
+// form-encoded body (RFC 6750 section 2.2), and it does not forward
+// cookies in either direction. /metrics is served to any client; put it
+// behind the network's access control if the route prefixes and request
+// counts are not for everyone.
 package gateway

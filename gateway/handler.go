@@ -5,68 +5,82 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"strings"
+	"time"
 
 	"github.com/oidcstack/oidcstack/internal/oauth"
 	"github.com/oidcstack/oidcstack/internal/trace"
 )
 
 // handleRoute serves one API request under rt: CORS preflight, then steps
-// 15 to 18.
+// 15 to 18. It counts every response by status.
 func (s *Server) handleRoute(rt *route, proxy *httputil.ReverseProxy) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// Step 15 starts with the preflight, which carries no token, so the
-		// gateway responds to it before any token check.
-		if isPreflight(r) {
-			status := rt.writePreflight(w, r)
-			s.cfg.Trace.Start(r, "15").End(status, "cors preflight")
-			return
+		sw := &statusWriter{ResponseWriter: w}
+		s.serveRoute(sw, r, rt, proxy)
+		// A handler that wrote nothing gets 200 from net/http.
+		status := sw.status
+		if status == 0 {
+			status = http.StatusOK
 		}
-		rt.setCORS(w, r)
-
-		token, err := bearerToken(r, rt.InsecureAllowQueryToken)
-		if err != nil {
-			status := s.writeTokenError(w, err)
-			s.cfg.Trace.Start(r, "15").End(status, "no valid bearer token")
-			return
-		}
-		s.cfg.Trace.Start(r, "15").Set(trace.KeyAccessToken, token).End(0, "api request received")
-
-		res, err := s.authorize(r, rt, token)
-		if err != nil {
-			s.writeAuthError(w, r, err, token)
-			return
-		}
-		if !res.active {
-			s.writeBearerError(w, invalidToken(), "")
-			return
-		}
-
-		// RFC 6750 section 3: the scope attribute lists every scope the
-		// request needs, not only the missing ones. The check runs on
-		// every request, cached result or not.
-		required := rt.requiredScopes(r.Method)
-		if missing := missingScopes(res.scope, required); len(missing) > 0 {
-			s.cfg.Logger.InfoContext(r.Context(), "insufficient scope", "step", "16",
-				"missing_scopes", missing, trace.KeyAccessToken+"_fp", trace.Fingerprint(token))
-			s.writeBearerError(w, oauth.NewError(oauth.ErrInsufficientScope,
-				"The access token lacks a scope this request needs."), strings.Join(required, " "))
-			return
-		}
-		s.forward(w, r, proxy, token, res.jwt)
+		rt.metrics.count(status)
 	})
+}
+
+// serveRoute runs the CORS check and steps 15 to 18 for one request.
+func (s *Server) serveRoute(w *statusWriter, r *http.Request, rt *route, proxy *httputil.ReverseProxy) {
+	// Step 15 starts with the preflight, which carries no token, so the
+	// gateway responds to it before any token check.
+	if isPreflight(r) {
+		status := rt.writePreflight(w, r)
+		s.cfg.Trace.Start(r, "15").End(status, "cors preflight")
+		return
+	}
+	rt.setCORS(w, r)
+
+	token, err := bearerToken(r, rt.InsecureAllowQueryToken)
+	if err != nil {
+		status := s.writeTokenError(w, err)
+		s.cfg.Trace.Start(r, "15").End(status, "no valid bearer token")
+		return
+	}
+	s.cfg.Trace.Start(r, "15").Set(trace.KeyAccessToken, token).End(0, "api request received")
+
+	res, err := s.authorize(r, rt, token)
+	if err != nil {
+		s.writeAuthError(w, r, err, token)
+		return
+	}
+	if !res.active {
+		s.writeBearerError(w, invalidToken(), "")
+		return
+	}
+
+	// RFC 6750 section 3: the scope attribute lists every scope the
+	// request needs, not only the missing ones. The check runs on
+	// every request, cached result or not.
+	required := rt.requiredScopes(r.Method)
+	if missing := missingScopes(res.scope, required); len(missing) > 0 {
+		s.cfg.Logger.InfoContext(r.Context(), "insufficient scope", "step", "16",
+			"missing_scopes", missing, trace.KeyAccessToken+"_fp", trace.Fingerprint(token))
+		s.writeBearerError(w, oauth.NewError(oauth.ErrInsufficientScope,
+			"The access token lacks a scope this request needs."), strings.Join(required, " "))
+		return
+	}
+	s.forward(w, r, rt, proxy, token, res.jwt)
 }
 
 // forward sends the request to the route's upstream with the JWT (step 18)
 // and records the upstream's status.
-func (s *Server) forward(w http.ResponseWriter, r *http.Request, proxy *httputil.ReverseProxy, token, jwt string) {
+func (s *Server) forward(w *statusWriter, r *http.Request, rt *route, proxy *httputil.ReverseProxy, token, jwt string) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.UpstreamTimeout)
 	defer cancel()
 	ctx = context.WithValue(ctx, jwtKey{}, jwt)
 
 	step := s.cfg.Trace.Start(r, "18").Set(trace.KeyAccessToken, token).Set(trace.KeyJWT, jwt)
-	sw := &statusWriter{ResponseWriter: w}
-	proxy.ServeHTTP(sw, r.WithContext(ctx))
-	step.End(sw.status, "forwarded with jwt")
+	start := time.Now()
+	proxy.ServeHTTP(w, r.WithContext(ctx))
+	rt.metrics.upstream.Observe(time.Since(start).Seconds())
+	step.End(w.status, "forwarded with jwt")
 }
 
 // jwtKey is the context key under which forward hands the JWT to the

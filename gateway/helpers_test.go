@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/oidcstack/oidcstack/internal/keys"
 	"github.com/oidcstack/oidcstack/internal/keys/keytest"
 	"github.com/oidcstack/oidcstack/internal/oauth"
 )
@@ -32,9 +33,10 @@ const (
 // fakeAuthServer plays the authorization server's metadata, introspection
 // and token exchange endpoints, and records what the gateway sent.
 type fakeAuthServer struct {
-	t   *testing.T
-	srv *httptest.Server
-	jwt string // what the token exchange returns
+	t    testing.TB
+	srv  *httptest.Server
+	jwt  string    // what the token exchange returns
+	keys *keys.Set // signs jwt and the SETs, published at /jwks
 
 	mu             sync.Mutex
 	active         map[string]bool
@@ -42,6 +44,7 @@ type fakeAuthServer struct {
 	tokenExpiry    time.Time // the exp of every active token
 	expiresIn      int       // the expires_in of the token exchange
 	metadataStatus int       // 0 means 200
+	jwksStatus     int       // 0 means 200
 	exchangeError  string
 	introspections []url.Values
 	exchanges      []url.Values
@@ -52,7 +55,7 @@ type fakeAuthServer struct {
 	arrived chan struct{}
 }
 
-func newFakeAuthServer(t *testing.T, now time.Time) *fakeAuthServer {
+func newFakeAuthServer(t testing.TB, now time.Time) *fakeAuthServer {
 	t.Helper()
 	key := keytest.Key(t)
 	jwt, err := key.Sign(map[string]any{
@@ -62,7 +65,7 @@ func newFakeAuthServer(t *testing.T, now time.Time) *fakeAuthServer {
 	require.NoError(t, err)
 
 	f := &fakeAuthServer{
-		t: t, jwt: jwt, active: map[string]bool{testToken: true},
+		t: t, jwt: jwt, keys: keys.NewSet(key), active: map[string]bool{testToken: true},
 		scope: "openid profile email", tokenExpiry: now.Add(time.Hour), expiresIn: 60,
 		arrived: make(chan struct{}, 1),
 	}
@@ -70,6 +73,7 @@ func newFakeAuthServer(t *testing.T, now time.Time) *fakeAuthServer {
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", f.handleMetadata)
 	mux.HandleFunc("POST /introspect", f.handleIntrospect)
 	mux.HandleFunc("POST /token", f.handleToken)
+	mux.HandleFunc("GET /jwks", f.handleJWKS)
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
 	return f
@@ -92,6 +96,17 @@ func (f *fakeAuthServer) handleMetadata(w http.ResponseWriter, _ *http.Request) 
 		"introspection_endpoint": f.srv.URL + "/introspect",
 		"jwks_uri":               f.srv.URL + "/jwks",
 	})
+}
+
+func (f *fakeAuthServer) handleJWKS(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	status := f.jwksStatus
+	f.mu.Unlock()
+	if status != 0 {
+		http.Error(w, "jwks failure", status)
+		return
+	}
+	f.keys.Handler().ServeHTTP(w, r)
 }
 
 // checkClient asserts client_secret_basic with form-encoded credentials.
@@ -187,7 +202,7 @@ type fakeUpstream struct {
 	requests []*http.Request
 }
 
-func newFakeUpstream(t *testing.T) *fakeUpstream {
+func newFakeUpstream(t testing.TB) *fakeUpstream {
 	t.Helper()
 	u := &fakeUpstream{}
 	u.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -225,7 +240,7 @@ func newTestGateway(t *testing.T, edit func(*Config)) *testGateway {
 
 // newTestGatewayAt starts a gateway whose fake authorization server issues
 // tokens and JWTs relative to now.
-func newTestGatewayAt(t *testing.T, now time.Time, edit func(*Config)) *testGateway {
+func newTestGatewayAt(t testing.TB, now time.Time, edit func(*Config)) *testGateway {
 	t.Helper()
 	auth := newFakeAuthServer(t, now)
 	upstream := newFakeUpstream(t)
@@ -241,6 +256,8 @@ func newTestGatewayAt(t *testing.T, now time.Time, edit func(*Config)) *testGate
 			AllowedOrigins: []string{testOrigin},
 		}},
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		// Tests run the key check themselves, with maintain.
+		KeyCheckInterval: -1,
 	}
 	if edit != nil {
 		edit(&cfg)

@@ -64,6 +64,11 @@ func (s *Server) writeAuthError(w http.ResponseWriter, r *http.Request, err erro
 		s.writeBearerError(w, oe, "")
 	case errors.Is(err, errTokenRejected):
 		s.writeBearerError(w, invalidToken(), "")
+	case errors.Is(err, errPushStale):
+		s.cfg.Logger.WarnContext(r.Context(), "pushed jwt expired, no fresh one pushed", "err", err,
+			trace.KeyAccessToken+"_fp", trace.Fingerprint(token))
+		oauth.WriteError(w, oauth.Wrap(oauth.ErrTemporarilyUnavailable,
+			"The gateway has no current token for this request. Try again later.", err))
 	case r.Context().Err() != nil:
 		s.cfg.Logger.DebugContext(r.Context(), "client went away", "err", err,
 			trace.KeyAccessToken+"_fp", trace.Fingerprint(token))

@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"time"
 
 	"golang.org/x/sync/singleflight"
 
 	"github.com/oidcstack/oidcstack/internal/httpx"
+	"github.com/oidcstack/oidcstack/internal/secevent"
 	"github.com/oidcstack/oidcstack/internal/trace"
 )
 
@@ -17,15 +19,29 @@ type Server struct {
 	auth    *authClient
 	cache   *resultCache
 	flight  singleflight.Group
+	keys    *keyCache
+	metrics *metrics
 	routes  []*route
 	handler http.Handler
+
+	// pushed holds the pushed tokens in push mode and is nil in pull mode.
+	pushed *pushStore
+	// setVerifier checks pushed SETs; nil when the receiver is disabled.
+	setVerifier *secevent.Verifier
+
+	stopMaintenance func()
 }
 
 // route is a configured Route with its parsed upstream URL.
 type route struct {
 	Route
 	upstream *url.URL
+	metrics  *routeMetrics
 }
+
+// pushLeeway is the clock skew allowed for a pushed SET's iat in the
+// future.
+const pushLeeway = 5 * time.Second
 
 // New returns a gateway for cfg. It does not contact the authorization
 // server: endpoints are discovered on the first API request.
@@ -35,30 +51,44 @@ func New(cfg Config) (*Server, error) {
 	}
 	cfg = cfg.withDefaults()
 
+	m := newMetrics()
+	disc := &discovery{issuer: cfg.AuthServer, client: cfg.HTTPClient}
 	s := &Server{
 		cfg: cfg,
 		auth: &authClient{
-			discovery:    &discovery{issuer: cfg.AuthServer, client: cfg.HTTPClient},
+			discovery:    disc,
 			clientID:     cfg.ClientID,
 			clientSecret: cfg.ClientSecret,
 			client:       cfg.HTTPClient,
 			trace:        cfg.Trace,
+			observe:      m.observeAuth,
 		},
-		cache: newResultCache(cfg.CacheWindow, cfg.CacheMaxEntries, cfg.CacheMaxInactive),
+		cache:   newResultCache(cfg.CacheWindow, cfg.CacheMaxEntries, cfg.CacheMaxInactive, m.evicted),
+		keys:    &keyCache{discovery: disc, client: cfg.HTTPClient, now: cfg.Clock},
+		metrics: m,
 	}
+	if cfg.Mode == ModePush {
+		s.pushed = newPushStore(cfg.PushMaxTokens)
+	}
+	if cfg.PushAudience != "" {
+		s.setVerifier = secevent.NewVerifier(cfg.AuthServer, cfg.PushAudience, cfg.PushMaxAge, pushLeeway, s.keys.key, cfg.Clock)
+	}
+	cfg.Logger.Info("gateway configured", "mode", cfg.Mode, "auth_server", cfg.AuthServer,
+		"push_receiver", s.setVerifier != nil, "push_audience", cfg.PushAudience, "key_check_interval", cfg.KeyCheckInterval)
 	for _, r := range cfg.Routes {
 		upstream, err := url.Parse(r.Upstream)
 		if err != nil {
 			// Validate has parsed the URL already.
 			return nil, fmt.Errorf("gateway: route %q: parse upstream: %w", r.Prefix, err)
 		}
-		s.routes = append(s.routes, &route{Route: r, upstream: upstream})
+		s.routes = append(s.routes, &route{Route: r, upstream: upstream, metrics: m.forRoute(r.Prefix)})
 		cfg.Logger.Info("route configured", "prefix", r.Prefix, "upstream", r.Upstream,
 			"audience", r.Audience, "allowed_origins", r.AllowedOrigins, "required_scopes", r.RequiredScopes)
 	}
 	cfg.Logger.Info("result cache configured", "window", cfg.CacheWindow,
 		"max_entries", cfg.CacheMaxEntries, "max_inactive", cfg.CacheMaxInactive)
 	s.handler = s.newHandler()
+	s.startMaintenance()
 	return s, nil
 }
 
@@ -66,7 +96,12 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) newHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", httpx.Healthz)
+	mux.HandleFunc("GET /readyz", s.handleReady)
+	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.Handle("GET /_trace", s.cfg.Trace.Handler())
+	if s.setVerifier != nil {
+		mux.HandleFunc("POST /_push", s.handlePush)
+	}
 	for _, rt := range s.routes {
 		mux.Handle(rt.Prefix, s.handleRoute(rt, s.newProxy(rt)))
 	}
@@ -78,9 +113,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.handler.ServeHTTP(w, r)
 }
 
-// Close releases the server's resources. The gateway has no background
-// work yet, so Close only exists to keep the service contract.
-func (s *Server) Close() error { return nil }
+// Close stops the background key check. It always returns nil.
+func (s *Server) Close() error {
+	if s.stopMaintenance != nil {
+		s.stopMaintenance()
+		s.stopMaintenance = nil
+	}
+	return nil
+}
 
 // Trace returns the recorder of the gateway's steps.
 func (s *Server) Trace() *trace.Recorder { return s.cfg.Trace }

@@ -64,7 +64,18 @@ type Options struct {
 	Logger *slog.Logger
 	// Clock is shared by every service. Nil means time.Now.
 	Clock func() time.Time
+
+	// PushMode runs the gateway in push mode: the authorization server
+	// pushes each issued token's hash with its JWTs, and the gateway never
+	// introspects or exchanges. False keeps the default pull mode, in
+	// which the authorization server still pushes revocations and user
+	// changes.
+	PushMode bool
 }
+
+// GatewayPushAudience is the gateway's identifier in the security events
+// the authorization server pushes to it.
+const GatewayPushAudience = "gateway"
 
 // URLs are the public base URLs of a started stack.
 type URLs struct {
@@ -230,17 +241,26 @@ func (s *Stack) build(ctx context.Context, opts Options, logger *slog.Logger) er
 		Store:     s.store,
 		Clients:   clients,
 		Upstreams: authserver.DemoUpstreams(urls.MockIDP),
-		Clock:     opts.Clock,
-		Logger:    log("authserver"),
+		PushGateways: []authserver.PushGateway{{
+			URL: urls.Gateway + "/_push", Audience: GatewayPushAudience, PushMode: opts.PushMode,
+		}},
+		Clock:  opts.Clock,
+		Logger: log("authserver"),
 	})
 	if err != nil {
 		return err
 	}
 
+	mode := gateway.ModePull
+	if opts.PushMode {
+		mode = gateway.ModePush
+	}
 	s.Gateway, err = gateway.New(gateway.Config{
 		AuthServer:   urls.AuthServer,
 		ClientID:     authserver.DemoGatewayClientID,
 		ClientSecret: authserver.DemoGatewaySecret,
+		Mode:         mode,
+		PushAudience: GatewayPushAudience,
 		Routes: []gateway.Route{{
 			Prefix:         "/api/",
 			Upstream:       urls.API,
