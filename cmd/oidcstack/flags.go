@@ -94,3 +94,26 @@ func checkDemoSecrets(ln net.Listener, usesDemoSecrets, allowed bool) error {
 	}
 	return fmt.Errorf("listening on %s with the built-in demo secrets: bind a loopback address, configure your own secrets, or pass -allow-demo-secrets", ln.Addr())
 }
+
+// listFlag is a flag that may be repeated, or set to a comma-separated
+// list (as an environment variable must be). The first value given
+// replaces the default.
+type listFlag struct {
+	values []string
+	set    bool
+}
+
+func (l *listFlag) String() string { return strings.Join(l.values, ",") }
+
+// Set implements flag.Value.
+func (l *listFlag) Set(value string) error {
+	if !l.set {
+		l.values, l.set = nil, true
+	}
+	for _, v := range strings.Split(value, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			l.values = append(l.values, v)
+		}
+	}
+	return nil
+}

@@ -42,6 +42,14 @@ func (b *syncBuffer) String() string {
 // ready file and returns the URLs in it.
 func startCommand(t *testing.T, env map[string]string, args ...string) (map[string]string, *syncBuffer) {
 	t.Helper()
+	urls, stdout, _ := startCommandOutput(t, env, args...)
+	return urls, stdout
+}
+
+// startCommandOutput is startCommand that also returns the command's
+// stderr, where its log lines go.
+func startCommandOutput(t *testing.T, env map[string]string, args ...string) (map[string]string, *syncBuffer, *syncBuffer) {
+	t.Helper()
 	readyFile := filepath.Join(t.TempDir(), "ready.json")
 	args = append(args, "-ready-file", readyFile)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -68,7 +76,7 @@ func startCommand(t *testing.T, env map[string]string, args ...string) (map[stri
 			}
 			require.NoError(t, json.Unmarshal(data, &ready))
 			require.True(t, ready.Ready)
-			return ready.URLs, stdout
+			return ready.URLs, stdout, stderr
 		}
 		select {
 		case err := <-done:

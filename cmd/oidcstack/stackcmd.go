@@ -23,6 +23,7 @@ func runStack(ctx context.Context, env *environment, args []string) error {
 	fs.StringVar(&opts.WebAppAddr, "webapp-addr", stack.DefaultWebAppAddr, "listen address of the web app")
 	fs.StringVar(&opts.APIAddr, "api-addr", stack.DefaultAPIAddr, "listen address of the demo API")
 	fs.StringVar(&opts.DataDir, "data-dir", "data", "directory of the authorization server's database and the IDP's keys; empty keeps everything in memory")
+	fs.BoolVar(&opts.PushMode, "push-mode", false, "run the gateway in push mode: the authorization server pushes each token's JWTs and the gateway never calls it")
 	fs.StringVar(&readyFile, "ready-file", "", "file to write the services' URLs to, as one JSON line, once they listen")
 	logs.register(fs)
 	if err := parseFlags(env, fs, args); err != nil {
