@@ -52,7 +52,7 @@ func commands() []command {
 	}
 }
 
-// environment is what a subcommand may use of the process: its
+// environment contains the parts of the process a subcommand may use: its
 // environment variables and output streams.
 type environment struct {
 	getenv func(string) string

@@ -4,9 +4,9 @@ import (
 	"flag"
 )
 
-// Default public URLs of the other services, as `oidcstack run` serves
-// them; a service started alone finds its peers there unless told
-// otherwise.
+// Default public URLs of the services, as `oidcstack run` serves them. A
+// service started alone expects its peers there unless flags name other
+// URLs.
 const (
 	defaultMockIDPURL    = "http://127.0.0.1:9000"
 	defaultAuthServerURL = "http://localhost:9001"
