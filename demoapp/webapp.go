@@ -47,6 +47,11 @@ type Config struct {
 	// TokenEndpoint is the authorization server's token endpoint. Empty
 	// means Issuer + "/token".
 	TokenEndpoint string
+	// EndSessionEndpoint is the authorization server's logout endpoint
+	// (OpenID Connect RP-Initiated Logout 1.0), where "Log out" sends the
+	// browser. Empty means Issuer + "/logout". BaseURL + "/" must be
+	// registered there as a post-logout redirect URI.
+	EndSessionEndpoint string
 
 	// ClientID is the web app's client ID at the authorization server.
 	// Required.
@@ -86,6 +91,7 @@ func (c *Config) Validate() error {
 		{"APIURL", c.APIURL, true},
 		{"AuthorizationEndpoint", c.AuthorizationEndpoint, false},
 		{"TokenEndpoint", c.TokenEndpoint, false},
+		{"EndSessionEndpoint", c.EndSessionEndpoint, false},
 	}
 	for _, u := range urls {
 		switch {
@@ -105,8 +111,8 @@ func (c *Config) Validate() error {
 }
 
 func isAbsoluteURL(raw string) bool {
-	u, err := url.Parse(raw)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+	_, err := httpx.ParseHTTPURL(raw)
+	return err == nil
 }
 
 // Server is the web app's server. It implements http.Handler.
@@ -125,6 +131,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.TokenEndpoint == "" && cfg.Issuer != "" {
 		cfg.TokenEndpoint = strings.TrimSuffix(cfg.Issuer, "/") + "/token"
+	}
+	if cfg.EndSessionEndpoint == "" && cfg.Issuer != "" {
+		cfg.EndSessionEndpoint = strings.TrimSuffix(cfg.Issuer, "/") + "/logout"
 	}
 	if cfg.Scopes == nil {
 		cfg.Scopes = []string{"openid", "profile", "email"}
@@ -215,8 +224,10 @@ type clientConfig struct {
 	Issuer                string `json:"issuer"`
 	AuthorizationEndpoint string `json:"authorization_endpoint"`
 	TokenEndpoint         string `json:"token_endpoint"`
+	EndSessionEndpoint    string `json:"end_session_endpoint"`
 	ClientID              string `json:"client_id"`
 	RedirectURI           string `json:"redirect_uri"`
+	PostLogoutRedirectURI string `json:"post_logout_redirect_uri"`
 	Scope                 string `json:"scope"`
 	ResponseType          string `json:"response_type"`
 	APIURL                string `json:"api_url"`
@@ -227,8 +238,10 @@ func (s *Server) handleConfig(w http.ResponseWriter, _ *http.Request) {
 		Issuer:                s.cfg.Issuer,
 		AuthorizationEndpoint: s.cfg.AuthorizationEndpoint,
 		TokenEndpoint:         s.cfg.TokenEndpoint,
+		EndSessionEndpoint:    s.cfg.EndSessionEndpoint,
 		ClientID:              s.cfg.ClientID,
 		RedirectURI:           s.RedirectURI(),
+		PostLogoutRedirectURI: s.PostLogoutRedirectURI(),
 		Scope:                 strings.Join(s.cfg.Scopes, " "),
 		ResponseType:          s.responseType(),
 		APIURL:                s.cfg.APIURL,
@@ -246,6 +259,10 @@ func (s *Server) responseType() string {
 
 // RedirectURI returns the callback URL to register for the web app.
 func (s *Server) RedirectURI() string { return s.cfg.BaseURL + "/callback" }
+
+// PostLogoutRedirectURI returns the URL to register for the web app as
+// its post-logout redirect URI: the start page.
+func (s *Server) PostLogoutRedirectURI() string { return s.cfg.BaseURL + "/" }
 
 // origin returns the scheme://host[:port] of rawURL.
 func origin(rawURL string) string {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oidcstack/oidcstack/internal/httpx"
 	"github.com/oidcstack/oidcstack/internal/trace"
 )
 
@@ -253,15 +254,9 @@ func reservedPrefix(prefix string) bool {
 // validateBaseURL checks that raw is an absolute http or https URL without
 // query or fragment.
 func validateBaseURL(raw string) error {
-	if raw == "" {
-		return errors.New("required")
-	}
-	u, err := url.Parse(raw)
+	u, err := httpx.ParseHTTPURL(raw)
 	if err != nil {
-		return fmt.Errorf("invalid URL %q: %w", raw, err)
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("URL %q must be absolute with scheme http or https", raw)
+		return err
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return fmt.Errorf("URL %q must not have a query or fragment", raw)

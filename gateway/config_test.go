@@ -91,16 +91,3 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 	_, err := New(Config{})
 	assert.ErrorContains(t, err, "at least one route")
 }
-
-func TestMetadataURL(t *testing.T) {
-	tests := []struct{ issuer, want string }{
-		{"http://localhost:9001", "http://localhost:9001/.well-known/oauth-authorization-server"},
-		{"http://localhost:9001/", "http://localhost:9001/.well-known/oauth-authorization-server"},
-		{"https://as.example/tenant", "https://as.example/.well-known/oauth-authorization-server/tenant"},
-	}
-	for _, tt := range tests {
-		got, err := metadataURL(tt.issuer)
-		require.NoError(t, err)
-		assert.Equal(t, tt.want, got, tt.issuer)
-	}
-}

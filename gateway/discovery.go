@@ -2,19 +2,21 @@ package gateway
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync"
+
+	"github.com/oidcstack/oidcstack/internal/httpx"
 )
 
 // maxResponseBytes bounds every response body the gateway reads from the
 // authorization server.
 const maxResponseBytes = 1 << 20
+
+// oauthMetadataPath is the well-known path of the authorization server's
+// metadata (RFC 8414 section 3).
+const oauthMetadataPath = "/.well-known/oauth-authorization-server"
 
 // errAuthServer marks a failure of the authorization server or of the way
 // to it: unreachable, an unexpected status, or a malformed response. Clients
@@ -41,18 +43,6 @@ type discovery struct {
 	meta *serverMetadata
 }
 
-// metadataURL returns the RFC 8414 section 3.1 metadata URL of issuer: the
-// well-known suffix goes between the host and the issuer's path, if any.
-func metadataURL(issuer string) (string, error) {
-	u, err := url.Parse(issuer)
-	if err != nil {
-		return "", fmt.Errorf("parse issuer %q: %w", issuer, err)
-	}
-	u.Path = "/.well-known/oauth-authorization-server" + strings.TrimSuffix(u.Path, "/")
-	u.RawPath = ""
-	return u.String(), nil
-}
-
 // metadata returns the authorization server's metadata, fetching it when
 // no earlier fetch succeeded.
 func (d *discovery) metadata(ctx context.Context) (*serverMetadata, error) {
@@ -70,27 +60,13 @@ func (d *discovery) metadata(ctx context.Context) (*serverMetadata, error) {
 }
 
 func (d *discovery) fetch(ctx context.Context) (*serverMetadata, error) {
-	target, err := metadataURL(d.issuer)
+	target, err := httpx.WellKnownURL(d.issuer, oauthMetadataPath)
 	if err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
-	if err != nil {
-		return nil, fmt.Errorf("build request for %q: %w", target, err)
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := d.client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("get %q: %w", target, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("get %q: status %d, want 200", target, resp.StatusCode)
-	}
-
 	var meta serverMetadata
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxResponseBytes)).Decode(&meta); err != nil {
-		return nil, fmt.Errorf("decode metadata from %q: %w", target, err)
+	if err := httpx.GetJSON(ctx, d.client, target, &meta); err != nil {
+		return nil, err
 	}
 
 	// RFC 8414 section 3.3: the issuer in the metadata must be identical
@@ -118,9 +94,8 @@ func checkEndpoint(name, raw string) error {
 	if raw == "" {
 		return fmt.Errorf("metadata has no %s", name)
 	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("metadata %s %q is not an absolute http(s) URL", name, raw)
+	if _, err := httpx.ParseHTTPURL(raw); err != nil {
+		return fmt.Errorf("metadata %s: %w", name, err)
 	}
 	return nil
 }

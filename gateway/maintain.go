@@ -48,7 +48,7 @@ func (s *Server) maintain(ctx context.Context) {
 		s.pushed.sweep(now)
 	}
 
-	published, err := s.keys.refresh(ctx)
+	published, err := s.publishedKeyIDs(ctx)
 	if err != nil {
 		s.cfg.Logger.WarnContext(ctx, "jwks refresh failed", "err", err)
 		return

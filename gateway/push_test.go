@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/oidcstack/oidcstack/internal/jwks"
 	"github.com/oidcstack/oidcstack/internal/keys"
 	"github.com/oidcstack/oidcstack/internal/keys/keytest"
 	"github.com/oidcstack/oidcstack/internal/oauth"
@@ -186,7 +187,7 @@ func TestPushRejectsInvalidSETs(t *testing.T) {
 	t.Run("unknown kid after refetch", func(t *testing.T) {
 		// Past the refetch interval, an unknown kid makes the gateway read
 		// the JWKS again, and a kid still missing there is rejected.
-		clock.Advance(keyRefetchInterval)
+		clock.Advance(jwks.DefaultRefetchInterval)
 		rec := g.pushSigned(t, g.newSET(clock.Now(), revoked(testToken)), keytest.Key(t), oauth.JWTTypeSecEvent)
 		assert.Equal(t, http.StatusBadRequest, rec.Code)
 		assert.Contains(t, rec.Body.String(), `"err":"invalid_key"`)
@@ -233,7 +234,7 @@ func TestPushSignedByRotatedKeyIsRetried(t *testing.T) {
 	rec := g.pushSigned(t, g.newSET(clock.Now(), revoked(testToken)), g.auth.keys.Signing(), oauth.JWTTypeSecEvent)
 	assert.Equal(t, http.StatusServiceUnavailable, rec.Code, "a retry can succeed, so the SET is not rejected")
 
-	clock.Advance(keyRefetchInterval)
+	clock.Advance(jwks.DefaultRefetchInterval)
 	g.push(t, clock.Now(), revoked(testToken))
 }
 

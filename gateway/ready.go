@@ -44,9 +44,8 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 		_, err := s.auth.discovery.metadata(ctx)
 		check("authserver_metadata", err)
 	}
-	if !s.keys.loaded() {
-		_, err := s.keys.refresh(ctx)
-		check("jwks", err)
+	if !s.keys.Loaded() {
+		check("jwks", s.keys.Refresh(ctx))
 	} else {
 		check("jwks", nil)
 	}

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/oidcstack/oidcstack/internal/httpx"
+	"github.com/oidcstack/oidcstack/internal/jwks"
 	"github.com/oidcstack/oidcstack/internal/secevent"
 	"github.com/oidcstack/oidcstack/internal/trace"
 )
@@ -19,7 +20,7 @@ type Server struct {
 	auth    *authClient
 	cache   *resultCache
 	flight  singleflight.Group
-	keys    *keyCache
+	keys    *jwks.KeySet
 	metrics *metrics
 	routes  []*route
 	handler http.Handler
@@ -64,14 +65,14 @@ func New(cfg Config) (*Server, error) {
 			observe:      m.observeAuth,
 		},
 		cache:   newResultCache(cfg.CacheWindow, cfg.CacheMaxEntries, cfg.CacheMaxInactive, m.evicted),
-		keys:    &keyCache{discovery: disc, client: cfg.HTTPClient, now: cfg.Clock},
+		keys:    newKeySet(disc, cfg),
 		metrics: m,
 	}
 	if cfg.Mode == ModePush {
 		s.pushed = newPushStore(cfg.PushMaxTokens)
 	}
 	if cfg.PushAudience != "" {
-		s.setVerifier = secevent.NewVerifier(cfg.AuthServer, cfg.PushAudience, cfg.PushMaxAge, pushLeeway, s.keys.key, cfg.Clock)
+		s.setVerifier = secevent.NewVerifier(cfg.AuthServer, cfg.PushAudience, cfg.PushMaxAge, pushLeeway, s.setSigningKey, cfg.Clock)
 	}
 	cfg.Logger.Info("gateway configured", "mode", cfg.Mode, "auth_server", cfg.AuthServer,
 		"push_receiver", s.setVerifier != nil, "push_audience", cfg.PushAudience, "key_check_interval", cfg.KeyCheckInterval)

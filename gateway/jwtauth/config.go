@@ -19,10 +19,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
+	"github.com/oidcstack/oidcstack/internal/httpx"
 	"github.com/oidcstack/oidcstack/internal/trace"
 )
 
@@ -75,11 +75,11 @@ type Config struct {
 // Validate reports every problem of the configuration at once.
 func (c Config) Validate() error {
 	var errs []error
-	if err := validateURL(c.Issuer); err != nil {
+	if _, err := httpx.ParseHTTPURL(c.Issuer); err != nil {
 		errs = append(errs, fmt.Errorf("jwtauth: Issuer: %w", err))
 	}
 	if c.JWKSURL != "" {
-		if err := validateURL(c.JWKSURL); err != nil {
+		if _, err := httpx.ParseHTTPURL(c.JWKSURL); err != nil {
 			errs = append(errs, fmt.Errorf("jwtauth: JWKSURL: %w", err))
 		}
 	}
@@ -96,20 +96,6 @@ func (c Config) Validate() error {
 		errs = append(errs, fmt.Errorf("jwtauth: RefetchInterval %s must not be negative", c.RefetchInterval))
 	}
 	return errors.Join(errs...)
-}
-
-func validateURL(raw string) error {
-	if raw == "" {
-		return errors.New("required")
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return fmt.Errorf("invalid URL %q: %w", raw, err)
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("URL %q must be absolute with scheme http or https", raw)
-	}
-	return nil
 }
 
 func (c Config) withDefaults() Config {

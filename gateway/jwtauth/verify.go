@@ -4,23 +4,37 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/oidcstack/oidcstack/internal/httpx"
+	"github.com/oidcstack/oidcstack/internal/jwks"
 	"github.com/oidcstack/oidcstack/internal/oauth"
 )
 
 // MaxTokenLength is the length of the longest token Verify accepts.
 const MaxTokenLength = 16 << 10
 
+// Errors of Verify, to be compared with errors.Is.
+var (
+	// ErrInvalidToken means the token is not an acceptable JWT. The wrapping
+	// error names the failed check.
+	ErrInvalidToken = errors.New("jwtauth: invalid token")
+	// ErrKeysUnavailable means the issuer's keys could not be fetched, so
+	// the token could not be checked.
+	ErrKeysUnavailable = errors.New("jwtauth: signing keys unavailable")
+)
+
 // Verifier checks JWT access tokens. It is safe for concurrent use.
 type Verifier struct {
 	cfg  Config
-	keys *keySet
+	keys *jwks.KeySet
 }
 
 // Claims are the claims of a verified token.
@@ -70,16 +84,40 @@ func New(cfg Config) (*Verifier, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	return &Verifier{
-		cfg: cfg,
-		keys: &keySet{
-			issuer:          cfg.Issuer,
-			jwksURL:         cfg.JWKSURL,
-			client:          cfg.HTTPClient,
-			now:             cfg.Clock,
-			refetchInterval: cfg.RefetchInterval,
+	keys := jwks.New(jwks.Config{
+		URL: cfg.JWKSURL,
+		ResolveURL: func(ctx context.Context) (string, error) {
+			return discoverJWKSURL(ctx, cfg.HTTPClient, cfg.Issuer)
 		},
-	}, nil
+		HTTPClient:      cfg.HTTPClient,
+		Clock:           cfg.Clock,
+		RefetchInterval: cfg.RefetchInterval,
+	})
+	return &Verifier{cfg: cfg, keys: keys}, nil
+}
+
+// discoverJWKSURL returns the jwks_uri from the issuer's RFC 8414 metadata.
+func discoverJWKSURL(ctx context.Context, client *http.Client, issuer string) (string, error) {
+	target, err := httpx.WellKnownURL(issuer, "/.well-known/oauth-authorization-server")
+	if err != nil {
+		return "", err
+	}
+
+	var meta struct {
+		Issuer  string `json:"issuer"`
+		JWKSURI string `json:"jwks_uri"`
+	}
+	if err := httpx.GetJSON(ctx, client, target, &meta); err != nil {
+		return "", err
+	}
+	// RFC 8414 section 3.3.
+	if meta.Issuer != issuer {
+		return "", fmt.Errorf("metadata issuer %q does not match configured issuer %q", meta.Issuer, issuer)
+	}
+	if _, err := httpx.ParseHTTPURL(meta.JWKSURI); err != nil {
+		return "", fmt.Errorf("metadata jwks_uri: %w", err)
+	}
+	return meta.JWKSURI, nil
 }
 
 // Verify checks token and returns its claims. The error wraps
@@ -145,9 +183,12 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*Claims, error) {
 	}
 
 	// Signature, with the issuer's key named by kid.
-	key, err := v.keys.key(ctx, header.KeyID)
+	key, err := v.keys.Key(ctx, header.KeyID)
+	if errors.Is(err, jwks.ErrUnknownKey) {
+		return nil, fmt.Errorf("%w: unknown kid %q: %w", ErrInvalidToken, header.KeyID, err)
+	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrKeysUnavailable, err)
 	}
 	verified, err := jws.Verify(key)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/oidcstack/oidcstack/internal/jwks"
 	"github.com/oidcstack/oidcstack/internal/keys/keytest"
 )
 
@@ -151,7 +152,7 @@ func TestVerifyKeysUnavailable(t *testing.T) {
 	assert.ErrorIs(t, err, ErrKeysUnavailable)
 	assert.Equal(t, 1, iss.calls())
 
-	clock.Advance(failedFetchRetry)
+	clock.Advance(jwks.RetryAfterFailedFetch)
 	_, err = v.Verify(context.Background(), token)
 	assert.NoError(t, err)
 	assert.Equal(t, 2, iss.calls())

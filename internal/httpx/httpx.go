@@ -1,6 +1,7 @@
 // Package httpx holds the HTTP plumbing every oidcstack service shares:
 // serving on a bound listener with timeouts and graceful shutdown, security
-// headers for pages, and the health check.
+// headers for pages, the health check, fetching JSON documents such as
+// metadata and key sets, and checking configured URLs.
 package httpx
 
 import (

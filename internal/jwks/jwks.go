@@ -3,20 +3,26 @@
 // token names a key ID it does not know, which is how a relying party
 // learns about a key rotation, but never more often than a minimum
 // interval: a stream of tokens with made-up key IDs cannot turn into a
-// stream of requests to the issuer.
+// stream of requests to the issuer. Concurrent lookups that miss share one
+// fetch.
 //
 // Only RSA signature keys are kept and only RS256 signatures are accepted.
-// The package checks signatures only; the caller checks the claims.
+// Keys of other types, uses or algorithms are skipped. The package checks
+// signatures only; the caller checks the claims.
+//
+// The authorization server uses a [KeySet] as go-oidc's key set for the
+// upstream providers' ID tokens, the gateway uses one to verify pushed
+// Security Event Tokens and to notice retired keys, and gateway/jwtauth
+// uses one to verify the gateway's JWTs.
 package jwks
 
 import (
 	"context"
 	"crypto/rsa"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -27,22 +33,24 @@ import (
 // key set when [Config.RefetchInterval] is zero.
 const DefaultRefetchInterval = 10 * time.Second
 
-// failedFetchRetry is the wait after a failed fetch before the next one,
-// so an issuer that is down is not asked on every request.
-const failedFetchRetry = time.Second
+// RetryAfterFailedFetch is the wait after a failed fetch before the next
+// one, so an issuer that is down is not asked on every request.
+const RetryAfterFailedFetch = time.Second
 
-// maxSetBytes bounds the JWKS document; real ones are a few kilobytes.
-const maxSetBytes = 1 << 20
-
-// Errors of [KeySet.Key] and [KeySet.VerifySignature], to be compared with
-// errors.Is.
+// Errors of the [KeySet] methods, to be compared with errors.Is.
 var (
 	// ErrInvalidSignature means the token is malformed, not RS256, or its
 	// signature does not verify with the named key.
 	ErrInvalidSignature = errors.New("jwks: invalid signature")
 	// ErrUnknownKey means the key set has no key with the token's key ID,
-	// even after a refetch (or a refetch was rate limited).
+	// either after a refetch or because the rate limit skipped the
+	// refetch. In the second case the error also wraps ErrRefetchLimited.
 	ErrUnknownKey = errors.New("jwks: unknown key")
+	// ErrRefetchLimited comes with ErrUnknownKey when the set was not
+	// fetched again because the last fetch was less than the refetch
+	// interval ago. The key may have been published since, so a retry
+	// after the interval can succeed.
+	ErrRefetchLimited = errors.New("jwks: refetch rate limited")
 	// ErrUnavailable means the key set could not be fetched, so the
 	// token could not be checked. Retrying later may succeed.
 	ErrUnavailable = errors.New("jwks: key set unavailable")
@@ -51,7 +59,13 @@ var (
 // Config configures a [KeySet].
 type Config struct {
 	// URL is the JWKS document's URL, such as a provider's jwks_uri.
+	// Empty means ResolveURL finds it.
 	URL string
+	// ResolveURL returns the JWKS document's URL when URL is empty, for
+	// example from the issuer's metadata. The key set calls it before each
+	// fetch until it succeeds once, and then keeps its result. An error
+	// makes that fetch fail with ErrUnavailable. Ignored when URL is set.
+	ResolveURL func(ctx context.Context) (string, error)
 	// HTTPClient fetches the document. Nil means http.DefaultClient.
 	HTTPClient *http.Client
 	// Clock returns the current time. Nil means time.Now.
@@ -65,7 +79,7 @@ type Config struct {
 // for concurrent use. Its VerifySignature method makes it usable as a
 // go-oidc KeySet.
 type KeySet struct {
-	url             string
+	resolveURL      func(ctx context.Context) (string, error)
 	client          *http.Client
 	now             func() time.Time
 	refetchInterval time.Duration
@@ -74,6 +88,7 @@ type KeySet struct {
 	fetchMu sync.Mutex
 
 	mu        sync.Mutex
+	url       string                    // empty until resolved
 	keys      map[string]*rsa.PublicKey // nil until the first fetch succeeds
 	nextFetch time.Time
 }
@@ -82,6 +97,7 @@ type KeySet struct {
 func New(cfg Config) *KeySet {
 	ks := &KeySet{
 		url:             cfg.URL,
+		resolveURL:      cfg.ResolveURL,
 		client:          cfg.HTTPClient,
 		now:             cfg.Clock,
 		refetchInterval: cfg.RefetchInterval,
@@ -128,7 +144,7 @@ func (ks *KeySet) VerifySignature(ctx context.Context, raw string) ([]byte, erro
 			return payload, nil
 		}
 	}
-	return nil, fmt.Errorf("%w: no key of %q verifies the token (kid %q)", ErrInvalidSignature, ks.url, kid)
+	return nil, fmt.Errorf("%w: no key of %q verifies the token (kid %q)", ErrInvalidSignature, ks.source(), kid)
 }
 
 // Key returns the public key with the given key ID, fetching the set
@@ -145,35 +161,50 @@ func (ks *KeySet) Key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
 	if key := ks.lookup(kid); key != nil {
 		return key, nil
 	}
-	if err := ks.refresh(ctx); err != nil {
+	fetched, err := ks.refresh(ctx, false)
+	if err != nil {
 		return nil, err
 	}
 	if key := ks.lookup(kid); key != nil {
 		return key, nil
 	}
-	return nil, fmt.Errorf("%w: %q has no key with kid %q", ErrUnknownKey, ks.url, kid)
+	if !fetched {
+		return nil, fmt.Errorf("%w: %q has no key with kid %q (%w until %s)",
+			ErrUnknownKey, ks.source(), kid, ErrRefetchLimited, ks.nextFetchTime().Format(time.RFC3339))
+	}
+	return nil, fmt.Errorf("%w: %q has no key with kid %q", ErrUnknownKey, ks.source(), kid)
 }
 
-// all returns every key, fetching the set first if it has none yet.
-func (ks *KeySet) all(ctx context.Context) ([]*rsa.PublicKey, error) {
+// Refresh fetches the set now, whatever the refetch interval, and keeps
+// the previous keys when the fetch fails. The error wraps ErrUnavailable.
+// Callers use it to notice retired keys, which a lookup never does.
+func (ks *KeySet) Refresh(ctx context.Context) error {
 	ks.fetchMu.Lock()
 	defer ks.fetchMu.Unlock()
-	ks.mu.Lock()
-	loaded := ks.keys != nil
-	ks.mu.Unlock()
-	if !loaded {
-		if err := ks.refresh(ctx); err != nil {
-			return nil, err
-		}
-	}
+	_, err := ks.refresh(ctx, true)
+	return err
+}
 
+// KeyIDs returns the sorted key IDs of the keys from the last successful
+// fetch, without keys that have no key ID. It fetches nothing.
+func (ks *KeySet) KeyIDs() []string {
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
-	out := make([]*rsa.PublicKey, 0, len(ks.keys))
-	for _, key := range ks.keys {
-		out = append(out, key)
+	kids := make([]string, 0, len(ks.keys))
+	for kid := range ks.keys {
+		if kid != "" {
+			kids = append(kids, kid)
+		}
 	}
-	return out, nil
+	slices.Sort(kids)
+	return kids
+}
+
+// Loaded reports whether a fetch of the set has succeeded.
+func (ks *KeySet) Loaded() bool {
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	return ks.keys != nil
 }
 
 func (ks *KeySet) lookup(kid string) *rsa.PublicKey {
@@ -182,71 +213,16 @@ func (ks *KeySet) lookup(kid string) *rsa.PublicKey {
 	return ks.keys[kid]
 }
 
-// refresh fetches the set unless the rate limit forbids it. A rate-limited
-// refresh of a loaded set is no error: the caller then finds no new key.
-// The caller holds fetchMu.
-func (ks *KeySet) refresh(ctx context.Context) error {
-	ks.mu.Lock()
-	now := ks.now()
-	wait := now.Before(ks.nextFetch)
-	loaded := ks.keys != nil
-	ks.mu.Unlock()
-	if wait && loaded {
-		return nil
-	}
-	if wait {
-		return fmt.Errorf("%w: fetch of %q failed recently, next attempt at %s",
-			ErrUnavailable, ks.url, ks.nextFetch.Format(time.RFC3339))
-	}
-
-	keys, err := ks.fetch(ctx)
+// source returns the document's URL for error messages, empty while it
+// is not resolved.
+func (ks *KeySet) source() string {
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
-	if err != nil {
-		ks.nextFetch = now.Add(failedFetchRetry)
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	ks.keys = keys
-	ks.nextFetch = now.Add(ks.refetchInterval)
-	return nil
+	return ks.url
 }
 
-// fetch downloads the set and keeps its RSA keys that may sign with
-// RS256. Keys for encryption or other algorithms are skipped.
-func (ks *KeySet) fetch(ctx context.Context) (map[string]*rsa.PublicKey, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ks.url, nil)
-	if err != nil {
-		return nil, fmt.Errorf("build request for %q: %w", ks.url, err)
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := ks.client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("get %q: %w", ks.url, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("get %q: status %d, want 200", ks.url, resp.StatusCode)
-	}
-
-	// Each key is decoded on its own, so a key of a type or curve go-jose
-	// does not know (secp256k1, say) is skipped instead of failing the set.
-	var set struct {
-		Keys []json.RawMessage `json:"keys"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxSetBytes)).Decode(&set); err != nil {
-		return nil, fmt.Errorf("decode %q: %w", ks.url, err)
-	}
-	keys := make(map[string]*rsa.PublicKey, len(set.Keys))
-	for _, raw := range set.Keys {
-		var k jose.JSONWebKey
-		if err := k.UnmarshalJSON(raw); err != nil {
-			continue
-		}
-		pub, ok := k.Key.(*rsa.PublicKey)
-		if !ok || (k.Use != "" && k.Use != "sig") || (k.Algorithm != "" && k.Algorithm != string(jose.RS256)) {
-			continue
-		}
-		keys[k.KeyID] = pub
-	}
-	return keys, nil
+func (ks *KeySet) nextFetchTime() time.Time {
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	return ks.nextFetch
 }

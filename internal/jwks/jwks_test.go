@@ -157,7 +157,7 @@ func TestFetchFailureIsUnavailableThenRetried(t *testing.T) {
 	assert.Equal(t, int32(1), iss.requests.Load())
 
 	iss.setDown(false)
-	c.Advance(failedFetchRetry)
+	c.Advance(RetryAfterFailedFetch)
 	_, err = ks.VerifySignature(context.Background(), sign(t, k))
 	require.NoError(t, err)
 }
