@@ -75,6 +75,14 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) error {
 	// email, which the provider may reassign or not have verified.
 	s.startStep(r, "11a").Set(trace.KeyUpstreamState, tx.Upstream.State)
 	now := s.now()
+	// The profile before this login shows whether the login changed it,
+	// which the push to gateways needs.
+	var before *store.User
+	if known, err := s.store.GetUserBySubject(r.Context(), up.cfg.Issuer, id.subject); err == nil {
+		before = &known
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return s.failTransaction(r, &tx, oauth.Wrap(oauth.ErrServerError, "The user could not be read.", err))
+	}
 	user, err := s.store.UpsertUser(r.Context(), store.User{
 		ID: newUserID(), Issuer: up.cfg.Issuer, Subject: id.subject, Profile: id.profile,
 		CreatedAt: now, UpdatedAt: now,
@@ -83,7 +91,7 @@ func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request) error {
 		return s.failTransaction(r, &tx, oauth.Wrap(oauth.ErrServerError, "The user could not be saved.", err))
 	}
 	finishStep(r, "user "+trace.Fingerprint(user.ID))
-	s.pushUserLogin(r.Context(), user)
+	s.pushUserLogin(r.Context(), before, user)
 
 	// 11b: a new session, then back to the stored authorization request.
 	st = s.startStep(r, "11b").Set(trace.KeyAppState, tx.State).Set(trace.KeyUpstreamState, tx.Upstream.State).Set(trace.KeySubject, user.ID)

@@ -92,6 +92,11 @@ type Client struct {
 	// RedirectURIs are compared with the redirect_uri parameter by exact
 	// string match.
 	RedirectURIs []string
+	// PostLogoutRedirectURIs are where the browser may return after a
+	// logout (OpenID Connect RP-Initiated Logout 1.0 section 3.1), compared
+	// with the post_logout_redirect_uri parameter by exact string match.
+	// Empty means the browser stays on the server's logged-out page.
+	PostLogoutRedirectURIs []string
 	// WebOrigins are the origins ("http://localhost:8080") whose scripts
 	// may call the token endpoint for this client (CORS).
 	WebOrigins []string
@@ -203,6 +208,12 @@ func (cl Client) validate(i int) []error {
 		if err != nil || !u.IsAbs() || u.Fragment != "" {
 			// RFC 6749 section 3.1.2: absolute, without a fragment.
 			errs = append(errs, fmt.Errorf("%s: redirect URI %q must be absolute and without a fragment", name, uri))
+		}
+	}
+	for _, uri := range cl.PostLogoutRedirectURIs {
+		u, err := url.Parse(uri)
+		if err != nil || !u.IsAbs() || u.Fragment != "" {
+			errs = append(errs, fmt.Errorf("%s: post-logout redirect URI %q must be absolute and without a fragment", name, uri))
 		}
 	}
 	for _, origin := range cl.WebOrigins {

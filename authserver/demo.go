@@ -25,16 +25,18 @@ const (
 
 // DemoClients returns the demo registrations for a web app served at
 // webAppURL (such as "http://localhost:8080"): the public client
-// "demo-web" with redirect URI webAppURL + "/callback", and the gateway.
+// "demo-web" with redirect URI webAppURL + "/callback" and post-logout
+// redirect URI webAppURL + "/", and the gateway.
 func DemoClients(webAppURL string) []Client {
 	return []Client{
 		{
-			ID:           DemoWebClientID,
-			Public:       true,
-			RedirectURIs: []string{webAppURL + "/callback"},
-			WebOrigins:   []string{webAppURL},
-			Scopes:       []string{"openid", "profile", "email"},
-			Audiences:    []string{DemoAudience},
+			ID:                     DemoWebClientID,
+			Public:                 true,
+			RedirectURIs:           []string{webAppURL + "/callback"},
+			PostLogoutRedirectURIs: []string{webAppURL + "/"},
+			WebOrigins:             []string{webAppURL},
+			Scopes:                 []string{"openid", "profile", "email"},
+			Audiences:              []string{DemoAudience},
 		},
 		{
 			ID:         DemoGatewayClientID,

@@ -43,6 +43,11 @@ func (c *countingStore) CreateSession(ctx context.Context, s store.Session) erro
 	return c.Store.CreateSession(ctx, s)
 }
 
+func (c *countingStore) ReplaceSession(ctx context.Context, oldID string, s store.Session) error {
+	c.sessions.Add(1)
+	return c.Store.ReplaceSession(ctx, oldID, s)
+}
+
 // upstreamTamper is the authorization server's HTTP transport in tests that
 // forge the provider's back-channel responses. Requests go to the real
 // mock IDP, and the test may fail a request or rewrite the token response.

@@ -43,15 +43,18 @@ type FileConfig struct {
 // FileClient is a [Client] in a [FileConfig]; its JSON names are those of
 // RFC 7591 client metadata where one exists.
 type FileClient struct {
-	ID             string   `json:"client_id"`
-	Secret         string   `json:"client_secret,omitempty"`
-	Public         bool     `json:"public,omitempty"`
-	RedirectURIs   []string `json:"redirect_uris,omitempty"`
-	WebOrigins     []string `json:"web_origins,omitempty"`
-	GrantTypes     []string `json:"grant_types,omitempty"`
-	Scope          string   `json:"scope,omitempty"`
-	Audiences      []string `json:"audiences,omitempty"`
-	RequireConsent bool     `json:"require_consent,omitempty"`
+	ID           string   `json:"client_id"`
+	Secret       string   `json:"client_secret,omitempty"`
+	Public       bool     `json:"public,omitempty"`
+	RedirectURIs []string `json:"redirect_uris,omitempty"`
+	// PostLogoutRedirectURIs uses the name of OpenID Connect RP-Initiated
+	// Logout 1.0 section 3.1.
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris,omitempty"`
+	WebOrigins             []string `json:"web_origins,omitempty"`
+	GrantTypes             []string `json:"grant_types,omitempty"`
+	Scope                  string   `json:"scope,omitempty"`
+	Audiences              []string `json:"audiences,omitempty"`
+	RequireConsent         bool     `json:"require_consent,omitempty"`
 }
 
 // FileUpstream is an [Upstream] in a [FileConfig].
@@ -109,15 +112,16 @@ func (fc FileConfig) Config() (Config, error) {
 	}
 	for _, c := range fc.Clients {
 		cfg.Clients = append(cfg.Clients, Client{
-			ID:             c.ID,
-			Secret:         c.Secret,
-			Public:         c.Public,
-			RedirectURIs:   c.RedirectURIs,
-			WebOrigins:     c.WebOrigins,
-			GrantTypes:     c.GrantTypes,
-			Scopes:         scopeList(c.Scope),
-			Audiences:      c.Audiences,
-			RequireConsent: c.RequireConsent,
+			ID:                     c.ID,
+			Secret:                 c.Secret,
+			Public:                 c.Public,
+			RedirectURIs:           c.RedirectURIs,
+			PostLogoutRedirectURIs: c.PostLogoutRedirectURIs,
+			WebOrigins:             c.WebOrigins,
+			GrantTypes:             c.GrantTypes,
+			Scopes:                 scopeList(c.Scope),
+			Audiences:              c.Audiences,
+			RequireConsent:         c.RequireConsent,
 		})
 	}
 	for _, up := range fc.Upstreams {

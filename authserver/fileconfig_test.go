@@ -15,6 +15,7 @@ func TestFileConfigConverts(t *testing.T) {
 	  "issuer": "https://auth.example.com",
 	  "clients": [
 	    {"client_id": "web", "public": true, "redirect_uris": ["https://app.example.com/callback"],
+	     "post_logout_redirect_uris": ["https://app.example.com/"],
 	     "web_origins": ["https://app.example.com"], "scope": "openid email", "audiences": ["api"],
 	     "require_consent": true},
 	    {"client_id": "svc", "client_secret": "s", "grant_types": ["client_credentials"], "scope": "api.read"}
@@ -35,7 +36,8 @@ func TestFileConfigConverts(t *testing.T) {
 	assert.Equal(t, []Client{
 		{
 			ID: "web", Public: true, RedirectURIs: []string{"https://app.example.com/callback"},
-			WebOrigins: []string{"https://app.example.com"}, Scopes: []string{"openid", "email"},
+			PostLogoutRedirectURIs: []string{"https://app.example.com/"},
+			WebOrigins:             []string{"https://app.example.com"}, Scopes: []string{"openid", "email"},
 			Audiences: []string{"api"}, RequireConsent: true,
 		},
 		{ID: "svc", Secret: "s", GrantTypes: []string{oauth.GrantClientCredentials}, Scopes: []string{"api.read"}},

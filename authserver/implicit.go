@@ -29,6 +29,7 @@ func (s *Server) issueImplicit(w http.ResponseWriter, r *http.Request, req *stor
 		Scope:     req.Scope,
 		Audiences: client.Audiences,
 		GrantID:   oauth.HashToken(oauth.NewToken()),
+		SessionID: ses.ID,
 		IssuedAt:  now,
 		ExpiresAt: now.Add(s.accessTTL),
 	}

@@ -22,8 +22,9 @@ type issuedTokens struct {
 }
 
 // newTokens builds an access token for the user, and a refresh token when
-// the client may use the refresh grant, both part of grant grantID.
-func (s *Server) newTokens(client *Client, userID, scope, grantID string, authTime, now time.Time) *issuedTokens {
+// the client may use the refresh grant, both part of grant grantID and of
+// the login session sessionID.
+func (s *Server) newTokens(client *Client, userID, scope, grantID, sessionID string, authTime, now time.Time) *issuedTokens {
 	t := &issuedTokens{
 		accessToken: oauth.NewToken(),
 		expiresIn:   int64(s.accessTTL / time.Second),
@@ -36,6 +37,7 @@ func (s *Server) newTokens(client *Client, userID, scope, grantID string, authTi
 		Scope:     scope,
 		Audiences: client.Audiences,
 		GrantID:   grantID,
+		SessionID: sessionID,
 		IssuedAt:  now,
 		ExpiresAt: now.Add(s.accessTTL),
 	}
@@ -48,6 +50,7 @@ func (s *Server) newTokens(client *Client, userID, scope, grantID string, authTi
 			Scope:     scope,
 			Audiences: client.Audiences,
 			GrantID:   grantID,
+			SessionID: sessionID,
 			AuthTime:  authTime,
 			IssuedAt:  now,
 			ExpiresAt: now.Add(s.refreshTTL),

@@ -59,3 +59,14 @@ func (s *Server) saveSigningKey(ctx context.Context, k *keys.Key) error {
 	}
 	return nil
 }
+
+// publishedKey returns the key with the given ID among those the JWKS
+// publishes, or nil.
+func (s *Server) publishedKey(kid string) *keys.Key {
+	for _, k := range s.keys.Keys() {
+		if k.ID == kid {
+			return k
+		}
+	}
+	return nil
+}

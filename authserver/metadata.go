@@ -14,6 +14,7 @@ type metadata struct {
 	IntrospectionEndpoint                  string   `json:"introspection_endpoint"`
 	RevocationEndpoint                     string   `json:"revocation_endpoint"`
 	UserinfoEndpoint                       string   `json:"userinfo_endpoint"`
+	EndSessionEndpoint                     string   `json:"end_session_endpoint"`
 	JWKSURI                                string   `json:"jwks_uri"`
 	ResponseTypesSupported                 []string `json:"response_types_supported"`
 	ResponseModesSupported                 []string `json:"response_modes_supported"`
@@ -39,6 +40,7 @@ func (s *Server) handleMetadata(w http.ResponseWriter, _ *http.Request) {
 		IntrospectionEndpoint:             s.issuer + "/introspect",
 		RevocationEndpoint:                s.issuer + "/revoke",
 		UserinfoEndpoint:                  s.issuer + "/userinfo",
+		EndSessionEndpoint:                s.issuer + "/logout",
 		JWKSURI:                           s.issuer + "/jwks",
 		ResponseTypesSupported:            []string{oauth.ResponseTypeCode, oauth.ResponseTypeToken},
 		ResponseModesSupported:            []string{"query", "fragment"},

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"slices"
 	"sync"
 	"time"
 
@@ -32,35 +31,30 @@ type PushGateway struct {
 	PushMode bool
 }
 
-// pushWait is how long an issuing request waits for the first delivery
-// attempt of its token to push-mode gateways, so the client's first API
-// call finds the token there.
+// pushWait is the maximum time a request waits for the first delivery
+// attempt of its push. An issuing request waits so the client's first API
+// call finds the token at push-mode gateways, and a logout waits so the
+// client's tokens fail at every gateway once the browser is back.
 const pushWait = 2 * time.Second
 
-// pusher keeps a registry of the live access tokens this process issued.
-// With it, a revoked grant names its tokens, push-mode gateways get fresh
-// JWTs before the earlier ones expire, and a user change reaches the
-// gateways only when the user holds live tokens.
-//
-// NOTE: the registry lives in memory. Tokens issued before a restart are
-// not in it: revoking their grant pushes nothing (pull-mode gateways stop
-// them at the end of their cache window), and push-mode gateways get no
-// fresh JWTs for them.
+// pusher sends security events to the gateways. It keeps no list of
+// tokens: the live tokens, a grant's or a session's tokens and a user's
+// tokens all come from the store, so the push works the same for tokens
+// issued before a restart of this server.
 type pusher struct {
 	tx       *secevent.Transmitter
 	pushMode bool // at least one gateway is in push mode
 	interval time.Duration
 
-	mu       sync.Mutex
-	tokens   map[string]*liveToken    // by token hash
-	profiles map[string]store.Profile // by user ID, as of the last login
+	// mu orders the events that name one token. A revocation is stored
+	// before its event is queued under mu, and a token-issued event is
+	// queued under mu only after the store shows the token unrevoked, so
+	// a gateway never receives a token's JWTs after its revocation.
+	// NOTE: the order holds within one process; replicas sharing a store
+	// do not coordinate their pushes.
+	mu sync.Mutex
 
 	stop func()
-}
-
-// liveToken is an issued access token as the registry keeps it.
-type liveToken struct {
-	record store.AccessToken
 }
 
 func validatePushGateways(gateways []PushGateway, interval, exchangedTTL time.Duration) []error {
@@ -95,11 +89,7 @@ func (s *Server) startPush(cfg Config) error {
 	if len(cfg.PushGateways) == 0 {
 		return nil
 	}
-	p := &pusher{
-		interval: durationOr(cfg.PushInterval, s.exchangedTTL/2),
-		tokens:   make(map[string]*liveToken),
-		profiles: make(map[string]store.Profile),
-	}
+	p := &pusher{interval: durationOr(cfg.PushInterval, s.exchangedTTL/2)}
 	var receivers []secevent.Receiver
 	for _, g := range cfg.PushGateways {
 		receivers = append(receivers, secevent.Receiver{URL: g.URL, Audience: g.Audience, PushMode: g.PushMode})
@@ -115,6 +105,10 @@ func (s *Server) startPush(cfg Config) error {
 	}
 	p.tx = tx
 	s.push = p
+	if !p.pushMode {
+		p.stop = tx.Close
+		return nil
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -129,7 +123,8 @@ func (s *Server) startPush(cfg Config) error {
 		defer ticker.Stop()
 		for {
 			// The first cycle runs at start, so gateways learn the state
-			// without waiting a whole interval.
+			// without waiting a whole interval, including the tokens
+			// issued before a restart.
 			s.pushCycle(ctx)
 			select {
 			case <-ctx.Done():
@@ -149,142 +144,88 @@ func (s *Server) stopPush() {
 	}
 }
 
-// pushIssued registers a newly issued access token and, for push-mode
-// gateways, pushes its hash with one JWT per audience. It waits up to
-// pushWait for the first delivery attempt, so the client's first API call
-// finds the token at the gateway. A failed push is logged and retried in
-// the background; the token is issued anyway.
+// pushIssued pushes a newly issued access token's hash with one JWT per
+// audience to push-mode gateways. It waits up to pushWait for the first
+// delivery attempt, so the client's first API call finds the token at the
+// gateway. A failed push is logged and retried in the background; the
+// token is issued anyway.
 func (s *Server) pushIssued(ctx context.Context, at store.AccessToken) {
 	p := s.push
-	if p == nil {
+	if p == nil || !p.pushMode {
 		return
 	}
-	lt := &liveToken{record: at}
-	var ev *secevent.TokenIssued
-	if p.pushMode {
-		var err error
-		if ev, err = s.tokenIssuedEvent(ctx, lt); err != nil {
-			s.log.Error("push token issued failed", "err", err, "access_token_fp", hashFingerprint(at.Hash))
-		}
-	}
-
-	p.mu.Lock()
-	p.tokens[at.Hash] = lt
-	var delivered <-chan struct{}
-	if ev != nil {
-		delivered = p.tx.Send(secevent.Events{TokenIssued: ev})
-	}
-	p.mu.Unlock()
-	if delivered == nil {
+	ev, err := s.tokenIssuedEvent(ctx, at)
+	if err != nil {
+		s.log.Error("push token issued failed", "err", err, "access_token_fp", hashFingerprint(at.Hash))
 		return
 	}
-	timer := time.NewTimer(pushWait)
-	defer timer.Stop()
-	select {
-	case <-delivered:
-	case <-timer.C:
-		s.log.Warn("push token issued not yet delivered", "access_token_fp", hashFingerprint(at.Hash), "waited", pushWait)
-	case <-ctx.Done():
+	if ev == nil {
+		return
 	}
+	delivered := s.sendIssued(ctx, []*secevent.TokenIssued{ev})
+	s.waitDelivered(ctx, delivered, "push token issued not yet delivered", "access_token_fp", hashFingerprint(at.Hash))
 }
 
 // pushRevoked pushes the revocation of the access tokens with the given
-// hashes to every gateway.
-func (s *Server) pushRevoked(hashes ...string) {
+// hashes to every gateway, and returns a channel that is closed once the
+// first delivery attempt to each gateway has finished. The caller must
+// have stored the revocation first. Without hashes or gateways the
+// channel is closed at once.
+func (s *Server) pushRevoked(hashes ...string) <-chan struct{} {
 	p := s.push
 	if p == nil || len(hashes) == 0 {
-		return
+		done := make(chan struct{})
+		close(done)
+		return done
 	}
-	// The registry entries go under the same lock as the event is queued,
-	// so a push cycle cannot queue a token-issued event after it.
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, h := range hashes {
-		delete(p.tokens, h)
-	}
-	p.tx.Send(secevent.Events{TokenRevoked: &secevent.TokenRevoked{TokenHashes: hashes}})
+	delivered := p.tx.Send(secevent.Events{TokenRevoked: &secevent.TokenRevoked{TokenHashes: hashes}})
+	p.mu.Unlock()
 	for _, h := range hashes {
 		s.log.Info("push token revoked", "access_token_fp", hashFingerprint(h))
 	}
+	return delivered
 }
 
-// pushGrantRevoked pushes the revocation of every access token of the
-// grant that the registry contains.
-func (s *Server) pushGrantRevoked(grantID string) {
+// pushUserLogin pushes a user change to every gateway, and fresh JWTs to
+// push-mode gateways, when a login changed the user's profile and the
+// user holds live tokens. before is the user as stored before the login,
+// nil for a new user.
+func (s *Server) pushUserLogin(ctx context.Context, before *store.User, user store.User) {
 	p := s.push
-	if p == nil {
+	if p == nil || before == nil || before.Profile == user.Profile {
+		return
+	}
+	live, err := s.store.LiveAccessTokensOfUser(ctx, user.ID, s.now())
+	if err != nil {
+		s.log.Error("push user changed failed", "err", err, "sub_fp", trace.Fingerprint(user.ID))
+		return
+	}
+	if len(live) == 0 {
 		return
 	}
 	p.mu.Lock()
-	var hashes []string
-	for h, lt := range p.tokens {
-		if lt.record.GrantID == grantID {
-			hashes = append(hashes, h)
-		}
-	}
+	p.tx.Send(secevent.Events{UserChanged: &secevent.UserChanged{Subject: user.ID}})
 	p.mu.Unlock()
-	slices.Sort(hashes)
-	s.pushRevoked(hashes...)
-}
-
-// pushUserLogin records the profile a login brought and, when it differs
-// from the one before and the user holds live tokens, pushes a user change
-// to every gateway and fresh JWTs to push-mode gateways.
-func (s *Server) pushUserLogin(ctx context.Context, user store.User) {
-	p := s.push
-	if p == nil {
-		return
-	}
-	p.mu.Lock()
-	old, known := p.profiles[user.ID]
-	p.profiles[user.ID] = user.Profile
-	var live []*liveToken
-	for _, lt := range p.tokens {
-		if lt.record.UserID == user.ID {
-			live = append(live, lt)
-		}
-	}
-	// An unknown previous profile with live tokens counts as a change:
-	// the tokens' JWTs may carry anything.
-	changed := len(live) > 0 && (!known || old != user.Profile)
-	if changed {
-		p.tx.Send(secevent.Events{UserChanged: &secevent.UserChanged{Subject: user.ID}})
-	}
-	p.mu.Unlock()
-	if !changed {
-		return
-	}
 	s.log.Info("push user changed", "sub_fp", trace.Fingerprint(user.ID), "live_tokens", len(live))
 	if p.pushMode {
 		s.repush(ctx, live)
 	}
 }
 
-// pushCycle drops expired tokens from the registry. For push-mode gateways
-// it then pushes fresh JWTs for every live token, followed by a
-// state-synced event. So a delivered JWT is replaced before it expires,
-// and a restarted gateway learns every live token within one interval.
+// pushCycle pushes fresh JWTs for every live token in the store to
+// push-mode gateways, followed by a state-synced event. So a delivered JWT
+// is replaced before it expires, and a restarted gateway learns every live
+// token within one interval.
 func (s *Server) pushCycle(ctx context.Context) {
 	p := s.push
-	now := s.now()
-	p.mu.Lock()
-	var live []*liveToken
-	holders := map[string]bool{}
-	for h, lt := range p.tokens {
-		if !now.Before(lt.record.ExpiresAt) {
-			delete(p.tokens, h)
-			continue
-		}
-		live = append(live, lt)
-		holders[lt.record.UserID] = true
+	if p == nil || !p.pushMode {
+		return
 	}
-	for id := range p.profiles {
-		if !holders[id] {
-			delete(p.profiles, id)
-		}
-	}
-	p.mu.Unlock()
-	if !p.pushMode {
+	live, err := s.store.LiveAccessTokens(ctx, s.now())
+	if err != nil {
+		// Without the list, state-synced would claim what is not true.
+		s.log.Error("push cycle failed", "err", err)
 		return
 	}
 	s.repush(ctx, live)
@@ -293,37 +234,70 @@ func (s *Server) pushCycle(ctx context.Context) {
 	p.mu.Unlock()
 }
 
-// repush pushes fresh JWTs for the tokens that are still registered.
-func (s *Server) repush(ctx context.Context, tokens []*liveToken) {
-	p := s.push
-	for _, lt := range tokens {
+// repush pushes fresh JWTs for tokens to push-mode gateways.
+func (s *Server) repush(ctx context.Context, tokens []store.AccessToken) {
+	var events []*secevent.TokenIssued
+	for _, at := range tokens {
 		if ctx.Err() != nil {
 			return
 		}
-		ev, err := s.tokenIssuedEvent(ctx, lt)
+		ev, err := s.tokenIssuedEvent(ctx, at)
 		if err != nil {
-			s.log.Error("push fresh jwts failed", "err", err, "access_token_fp", hashFingerprint(lt.record.Hash))
+			s.log.Error("push fresh jwts failed", "err", err, "access_token_fp", hashFingerprint(at.Hash))
 			continue
 		}
-		if ev == nil {
+		if ev != nil {
+			events = append(events, ev)
+		}
+	}
+	s.sendIssued(ctx, events)
+}
+
+// sendIssued queues the token-issued events whose tokens the store still
+// shows unrevoked, and returns a channel closed once the first delivery
+// attempt of the last queued event has finished. Checking the store under
+// p.mu keeps a token revoked while its JWTs were signed from being pushed
+// after its revocation.
+func (s *Server) sendIssued(ctx context.Context, events []*secevent.TokenIssued) <-chan struct{} {
+	p := s.push
+	done := make(chan struct{})
+	close(done)
+	var delivered <-chan struct{} = done
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, ev := range events {
+		at, err := s.store.GetAccessToken(ctx, ev.TokenHash)
+		if err != nil {
+			s.log.Warn("push skipped a token the store could not return", "err", err, "access_token_fp", hashFingerprint(ev.TokenHash))
 			continue
 		}
-		p.mu.Lock()
-		// A token revoked while its JWTs were signed is not pushed again.
-		if p.tokens[lt.record.Hash] == lt {
-			p.tx.Send(secevent.Events{TokenIssued: ev})
+		if at.Revoked {
+			continue
 		}
-		p.mu.Unlock()
+		delivered = p.tx.Send(secevent.Events{TokenIssued: ev})
+	}
+	return delivered
+}
+
+// waitDelivered waits up to pushWait for delivered to close, and logs msg
+// with attrs when it does not.
+func (s *Server) waitDelivered(ctx context.Context, delivered <-chan struct{}, msg string, attrs ...any) {
+	timer := time.NewTimer(pushWait)
+	defer timer.Stop()
+	select {
+	case <-delivered:
+	case <-timer.C:
+		s.log.Warn(msg, append(attrs, "waited", pushWait)...)
+	case <-ctx.Done():
 	}
 }
 
-// tokenIssuedEvent returns the token-issued event of lt with a fresh JWT
+// tokenIssuedEvent returns the token-issued event of at with a fresh JWT
 // for each of its audiences. The JWTs carry the claims of an exchanged
 // JWT except act, because no party exchanged a token for them. A token
 // without audiences gets no event (nil), since no gateway route can
 // accept it.
-func (s *Server) tokenIssuedEvent(ctx context.Context, lt *liveToken) (*secevent.TokenIssued, error) {
-	at := lt.record
+func (s *Server) tokenIssuedEvent(ctx context.Context, at store.AccessToken) (*secevent.TokenIssued, error) {
 	if len(at.Audiences) == 0 {
 		return nil, nil
 	}

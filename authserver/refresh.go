@@ -57,7 +57,7 @@ func (s *Server) refreshTokenGrant(r *http.Request, client *Client, st *trace.St
 			}
 			scope = strings.Join(strings.Fields(requested), " ")
 		}
-		issued = s.newTokens(client, rt.UserID, scope, rt.GrantID, rt.AuthTime, now)
+		issued = s.newTokens(client, rt.UserID, scope, rt.GrantID, rt.SessionID, rt.AuthTime, now)
 		return issued.stored, nil
 	})
 	switch {
@@ -91,14 +91,15 @@ func (s *Server) refreshTokenGrant(r *http.Request, client *Client, st *trace.St
 // token.
 func (s *Server) revokeReusedFamily(r *http.Request, token string) {
 	rt, err := s.store.GetRefreshToken(r.Context(), oauth.HashToken(token))
+	var hashes []string
 	if err == nil {
-		err = s.store.RevokeGrant(r.Context(), rt.GrantID)
+		hashes, err = s.store.RevokeGrant(r.Context(), rt.GrantID, s.now())
 	}
 	if err != nil {
 		s.log.Error("revoke reused refresh token family failed", "step", "14c", "err", err)
 		return
 	}
-	s.pushGrantRevoked(rt.GrantID)
+	s.pushRevoked(hashes...)
 	s.log.Warn("refresh token reused, family revoked", "client_id", rt.ClientID,
 		"grant_fp", trace.Fingerprint(rt.GrantID))
 }

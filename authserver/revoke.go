@@ -66,10 +66,11 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) error {
 	}
 	// Revoking a refresh token ends its whole grant, access tokens
 	// included (RFC 7009 section 2.1).
-	if err := s.store.RevokeGrant(ctx, rt.GrantID); err != nil {
+	hashes, err := s.store.RevokeGrant(ctx, rt.GrantID, s.now())
+	if err != nil {
 		return oauth.Wrap(oauth.ErrServerError, "The token could not be revoked.", err)
 	}
-	s.pushGrantRevoked(rt.GrantID)
+	s.pushRevoked(hashes...)
 	s.log.Info("refresh token grant revoked", "client_id", client.ID, "grant_fp", trace.Fingerprint(rt.GrantID))
 	w.WriteHeader(http.StatusOK)
 	return nil

@@ -18,6 +18,11 @@
 // the store rotate on a schedule, and old public keys stay published
 // until the tokens they signed have expired. Not supported: dynamic client
 // registration, request objects, client_secret_post and private_key_jwt.
+//
+// RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0) ends the
+// browser's session, revokes the tokens issued under it and pushes the
+// revocations to the gateways. The push to gateways reads its tokens from
+// the store, so it covers tokens issued before a restart.
 package authserver
 
 import (
@@ -162,6 +167,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /authorize/resume", s.page(s.handleResume))
 	mux.Handle("GET /consent", s.page(s.handleConsentPage))
 	mux.Handle("POST /consent", s.page(s.handleConsentSubmit))
+	mux.Handle("GET /logout", s.logoutPage(s.handleLogout))
+	mux.Handle("POST /logout", s.logoutPage(s.handleLogout))
 
 	mux.Handle("POST /token", s.api(s.handleToken))
 	mux.HandleFunc("OPTIONS /token", s.preflight("POST", "Content-Type"))

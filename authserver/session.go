@@ -49,12 +49,12 @@ func (s *Server) sessionSatisfies(ses *store.Session, req *store.Transaction) bo
 // startSession creates a session for user and sets its cookie (11b). A new
 // session ID is chosen at every login, and the browser's previous session
 // is deleted, so a session token set before the login (session fixation)
-// is worthless after it.
+// is worthless after it. The tokens the same user got under the previous
+// session move to the new one, so a logout still ends them.
 func (s *Server) startSession(ctx context.Context, w http.ResponseWriter, r *http.Request, userID, upstreamID string) (store.Session, error) {
+	var previous string
 	if old := cookieValue(r, sessionCookie); old != "" {
-		if err := s.store.DeleteSession(ctx, oauth.HashToken(old)); err != nil {
-			return store.Session{}, fmt.Errorf("delete previous session: %w", err)
-		}
+		previous = oauth.HashToken(old)
 	}
 	token := oauth.NewToken()
 	now := s.now()
@@ -66,7 +66,7 @@ func (s *Server) startSession(ctx context.Context, w http.ResponseWriter, r *htt
 		CreatedAt:  now,
 		ExpiresAt:  now.Add(s.sessionTTL),
 	}
-	if err := s.store.CreateSession(ctx, ses); err != nil {
+	if err := s.store.ReplaceSession(ctx, previous, ses); err != nil {
 		return store.Session{}, fmt.Errorf("create session: %w", err)
 	}
 	s.setCookie(w, sessionCookie, token, s.sessionTTL)

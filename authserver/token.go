@@ -116,7 +116,7 @@ func (s *Server) authorizationCodeGrant(r *http.Request, client *Client, st *tra
 			return store.Tokens{}, err
 		}
 		redeemed = c
-		issued = s.newTokens(client, c.UserID, c.Scope, codeHash, c.AuthTime, now)
+		issued = s.newTokens(client, c.UserID, c.Scope, codeHash, c.SessionID, c.AuthTime, now)
 		return issued.stored, nil
 	})
 	switch {
@@ -125,10 +125,11 @@ func (s *Server) authorizationCodeGrant(r *http.Request, client *Client, st *tra
 	case errors.Is(err, store.ErrAlreadyUsed):
 		// RFC 6749 section 4.1.2: a code used twice may have been stolen,
 		// so the tokens issued for it are revoked.
-		if revokeErr := s.store.RevokeGrant(r.Context(), codeHash); revokeErr != nil {
+		hashes, revokeErr := s.store.RevokeGrant(r.Context(), codeHash, now)
+		if revokeErr != nil {
 			s.log.Error("revoke tokens of a replayed code failed", "step", "14c", "err", revokeErr)
 		}
-		s.pushGrantRevoked(codeHash)
+		s.pushRevoked(hashes...)
 		return nil, oauth.Wrap(oauth.ErrInvalidGrant, "The authorization code is invalid.",
 			errors.New("code replayed; its grant is revoked"))
 	case err != nil:
@@ -153,10 +154,11 @@ func (s *Server) authorizationCodeGrant(r *http.Request, client *Client, st *tra
 // abandonGrant revokes the tokens just stored for a response that fails
 // after all, so that no token exists that its client never received.
 func (s *Server) abandonGrant(r *http.Request, grantID string, cause error) error {
-	if err := s.store.RevokeGrant(r.Context(), grantID); err != nil {
+	hashes, err := s.store.RevokeGrant(r.Context(), grantID, s.now())
+	if err != nil {
 		s.log.Error("revoke tokens of a failed response failed", "grant_fp", trace.Fingerprint(grantID), "err", err)
 	}
-	s.pushGrantRevoked(grantID)
+	s.pushRevoked(hashes...)
 	return cause
 }
 

@@ -35,14 +35,16 @@ func TestWebAppConfigDocument(t *testing.T) {
 	var got map[string]string
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &got))
 	assert.Equal(t, map[string]string{
-		"issuer":                 "http://localhost:9001",
-		"authorization_endpoint": "http://localhost:9001/authorize",
-		"token_endpoint":         "http://localhost:9001/token",
-		"client_id":              "demo-web",
-		"redirect_uri":           "http://localhost:8080/callback",
-		"scope":                  "openid profile email",
-		"response_type":          "code",
-		"api_url":                "http://localhost:8000/api/me",
+		"issuer":                   "http://localhost:9001",
+		"authorization_endpoint":   "http://localhost:9001/authorize",
+		"token_endpoint":           "http://localhost:9001/token",
+		"end_session_endpoint":     "http://localhost:9001/logout",
+		"client_id":                "demo-web",
+		"redirect_uri":             "http://localhost:8080/callback",
+		"post_logout_redirect_uri": "http://localhost:8080/",
+		"scope":                    "openid profile email",
+		"response_type":            "code",
+		"api_url":                  "http://localhost:8000/api/me",
 	}, got)
 }
 
@@ -69,7 +71,9 @@ func TestWebAppPageHeaders(t *testing.T) {
 	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
 
 	require.Equal(t, http.StatusOK, rec.Code)
-	assert.Contains(t, rec.Body.String(), `<button id="login"`)
+	for _, button := range []string{`<button id="login"`, `<button id="logout" type="button">Log out</button>`, `<button id="forget"`} {
+		assert.Contains(t, rec.Body.String(), button)
+	}
 	assert.Equal(t, "DENY", rec.Header().Get("X-Frame-Options"))
 	assert.Equal(t, "no-referrer", rec.Header().Get("Referrer-Policy"))
 	csp := rec.Header().Get("Content-Security-Policy")
@@ -106,13 +110,35 @@ func TestWebAppServesScript(t *testing.T) {
 
 	require.Equal(t, http.StatusOK, rec.Code)
 	assert.Contains(t, rec.Header().Get("Content-Type"), "javascript")
-	for _, want := range []string{`params.set("code_challenge_method", "S256")`, `crypto.subtle.digest("SHA-256"`} {
+	for _, want := range []string{
+		`params.set("code_challenge_method", "S256")`, `crypto.subtle.digest("SHA-256"`,
+		`params.set("id_token_hint", idToken)`, `post_logout_redirect_uri: config.post_logout_redirect_uri`,
+		`new URL(config.end_session_endpoint)`,
+	} {
 		assert.True(t, strings.Contains(rec.Body.String(), want), "app.js lacks %q", want)
 	}
 }
 
+func TestWebAppEndSessionEndpointSetting(t *testing.T) {
+	s, err := New(Config{
+		BaseURL:            "http://localhost:8080",
+		Issuer:             "http://localhost:9001",
+		EndSessionEndpoint: "http://localhost:9001/session/end",
+		ClientID:           "demo-web",
+		APIURL:             "http://localhost:8000/api/me",
+	})
+	require.NoError(t, err)
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/config.json", nil))
+
+	var got map[string]string
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &got))
+	assert.Equal(t, "http://localhost:9001/session/end", got["end_session_endpoint"])
+	assert.Equal(t, "http://localhost:8080/", s.PostLogoutRedirectURI())
+}
+
 func TestWebAppConfigValidate(t *testing.T) {
-	_, err := New(Config{BaseURL: "localhost:8080", APIURL: "ftp://x", Grant: "password"})
+	_, err := New(Config{BaseURL: "localhost:8080", APIURL: "ftp://x", Grant: "password", EndSessionEndpoint: "/logout"})
 	require.Error(t, err)
 	msg := err.Error()
 	for _, want := range []string{
@@ -121,6 +147,7 @@ func TestWebAppConfigValidate(t *testing.T) {
 		`APIURL is "ftp://x"`,
 		"ClientID is missing",
 		`Grant is "password"`,
+		`EndSessionEndpoint is "/logout"`,
 	} {
 		assert.Contains(t, msg, want)
 	}

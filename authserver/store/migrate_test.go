@@ -45,6 +45,7 @@ func TestMigrationsKeepRecords(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "u1", at.UserID)
 	assert.Equal(t, []string{"api"}, at.Audiences)
+	assert.Empty(t, at.SessionID, "a token from before the session column belongs to no session")
 	keys, err := s.SigningKeys(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, []SigningKey{{ID: "k1", PEM: []byte("pem"), CreatedAt: created}}, keys, "an existing key is not retired")

@@ -103,7 +103,11 @@ type AccessToken struct {
 	Audiences []string
 	// GrantID ties the token to the code or refresh token family it came
 	// from, so the whole grant can be revoked at once.
-	GrantID   string
+	GrantID string
+	// SessionID is the login session the token was issued under, so a
+	// logout can revoke it. It is empty for a token of the client
+	// credentials grant.
+	SessionID string
 	IssuedAt  time.Time
 	ExpiresAt time.Time
 	Revoked   bool
@@ -117,7 +121,10 @@ type RefreshToken struct {
 	Scope     string
 	Audiences []string
 	// GrantID is the same for every token of one rotation family.
-	GrantID   string
+	GrantID string
+	// SessionID is the login session of the grant, kept through every
+	// rotation.
+	SessionID string
 	AuthTime  time.Time
 	IssuedAt  time.Time
 	ExpiresAt time.Time

@@ -45,6 +45,16 @@ func (s *SQLite) GetUser(ctx context.Context, id string) (User, error) {
 	return u, nil
 }
 
+// GetUserBySubject implements [Store].
+func (s *SQLite) GetUserBySubject(ctx context.Context, issuer, subject string) (User, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE issuer = ? AND subject = ?`, issuer, subject)
+	u, err := scanUser(row)
+	if err != nil {
+		return User{}, fmt.Errorf("store: get user by subject: %w", notFound(err))
+	}
+	return u, nil
+}
+
 const userColumns = `id, issuer, subject, email, email_verified, name, given_name,
 	family_name, picture, created_at, updated_at`
 
@@ -86,6 +96,36 @@ func (s *SQLite) GetSession(ctx context.Context, id string) (Session, error) {
 	}
 	ses.AuthTime, ses.CreatedAt, ses.ExpiresAt = fromNanos(auth), fromNanos(created), fromNanos(expires)
 	return ses, nil
+}
+
+// ReplaceSession implements [Store].
+func (s *SQLite) ReplaceSession(ctx context.Context, oldID string, ses Session) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO sessions (id, user_id, upstream_id, auth_time, created_at, expires_at)
+			VALUES (?, ?, ?, ?, ?, ?)`,
+			ses.ID, ses.UserID, ses.UpstreamID, nanos(ses.AuthTime), nanos(ses.CreatedAt), nanos(ses.ExpiresAt))
+		if isUniqueViolation(err) {
+			return ErrConflict
+		}
+		if err != nil || oldID == "" || oldID == ses.ID {
+			return err
+		}
+		// Tokens of another user stay with the old session ID: a logout
+		// of this user must not end them.
+		for _, table := range []string{"access_tokens", "refresh_tokens"} {
+			if _, err := tx.ExecContext(ctx, `UPDATE `+table+` SET session_id = ? WHERE session_id = ? AND user_id = ?`,
+				ses.ID, oldID, ses.UserID); err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, oldID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: replace session: %w", err)
+	}
+	return nil
 }
 
 // DeleteSession implements [Store].

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 )
 
@@ -72,20 +73,72 @@ func (s *SQLite) CreateAccessToken(ctx context.Context, t AccessToken) error {
 
 // GetAccessToken implements [Store].
 func (s *SQLite) GetAccessToken(ctx context.Context, hash string) (AccessToken, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT `+accessTokenColumns+` FROM access_tokens WHERE hash = ?`, hash)
+	t, err := scanAccessToken(row)
+	if err != nil {
+		return AccessToken{}, fmt.Errorf("store: get access token: %w", notFound(err))
+	}
+	return t, nil
+}
+
+// LiveAccessTokens implements [Store].
+func (s *SQLite) LiveAccessTokens(ctx context.Context, now time.Time) ([]AccessToken, error) {
+	tokens, err := s.queryAccessTokens(ctx, `
+		SELECT `+accessTokenColumns+` FROM access_tokens
+		WHERE revoked = 0 AND expires_at > ? ORDER BY issued_at, hash`, nanos(now))
+	if err != nil {
+		return nil, fmt.Errorf("store: list live access tokens: %w", err)
+	}
+	return tokens, nil
+}
+
+// LiveAccessTokensOfUser implements [Store].
+func (s *SQLite) LiveAccessTokensOfUser(ctx context.Context, userID string, now time.Time) ([]AccessToken, error) {
+	tokens, err := s.queryAccessTokens(ctx, `
+		SELECT `+accessTokenColumns+` FROM access_tokens
+		WHERE user_id = ? AND revoked = 0 AND expires_at > ? ORDER BY issued_at, hash`, userID, nanos(now))
+	if err != nil {
+		return nil, fmt.Errorf("store: list live access tokens of user: %w", err)
+	}
+	return tokens, nil
+}
+
+const accessTokenColumns = `hash, client_id, COALESCE(user_id, ''), scope, audiences, grant_id, session_id,
+	issued_at, expires_at, revoked`
+
+type rowScanner interface {
+	Scan(dest ...any) error
+}
+
+func scanAccessToken(row rowScanner) (AccessToken, error) {
 	var t AccessToken
 	var audiences string
 	var issued, expires int64
-	err := s.db.QueryRowContext(ctx, `
-		SELECT hash, client_id, COALESCE(user_id, ''), scope, audiences, grant_id, issued_at,
-			expires_at, revoked
-		FROM access_tokens WHERE hash = ?`, hash).Scan(
-		&t.Hash, &t.ClientID, &t.UserID, &t.Scope, &audiences, &t.GrantID, &issued, &expires, &t.Revoked)
+	err := row.Scan(&t.Hash, &t.ClientID, &t.UserID, &t.Scope, &audiences, &t.GrantID, &t.SessionID,
+		&issued, &expires, &t.Revoked)
 	if err != nil {
-		return AccessToken{}, fmt.Errorf("store: get access token: %w", notFound(err))
+		return AccessToken{}, err
 	}
 	t.Audiences = splitList(audiences)
 	t.IssuedAt, t.ExpiresAt = fromNanos(issued), fromNanos(expires)
 	return t, nil
+}
+
+func (s *SQLite) queryAccessTokens(ctx context.Context, query string, args ...any) ([]AccessToken, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []AccessToken
+	for rows.Next() {
+		t, err := scanAccessToken(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
 }
 
 // RevokeAccessToken implements [Store].
@@ -139,21 +192,76 @@ func (s *SQLite) RevokeRefreshToken(ctx context.Context, hash string) error {
 }
 
 // RevokeGrant implements [Store].
-func (s *SQLite) RevokeGrant(ctx context.Context, grantID string) error {
+func (s *SQLite) RevokeGrant(ctx context.Context, grantID string, now time.Time) ([]string, error) {
 	if grantID == "" {
-		return errors.New("store: revoke grant: empty grant ID")
+		return nil, errors.New("store: revoke grant: empty grant ID")
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE access_tokens SET revoked = 1 WHERE grant_id = ?`, grantID); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked = 1 WHERE grant_id = ?`, grantID)
+	hashes, err := s.revokeTokens(ctx, "grant_id", grantID, now, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: revoke grant: %w", err)
+	}
+	return hashes, nil
+}
+
+// EndSession implements [Store].
+func (s *SQLite) EndSession(ctx context.Context, id string, now time.Time) ([]string, error) {
+	if id == "" {
+		return nil, errors.New("store: end session: empty session ID")
+	}
+	hashes, err := s.revokeTokens(ctx, "session_id", id, now, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, id)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("store: revoke grant: %w", err)
+		return nil, fmt.Errorf("store: end session: %w", err)
 	}
-	return nil
+	return hashes, nil
+}
+
+// revokeTokens revokes, in one transaction with also (if not nil), every
+// access and refresh token whose column equals value. It returns the
+// hashes of the access tokens that were live at now, in hash order.
+// column is a constant of the caller, never input.
+func (s *SQLite) revokeTokens(ctx context.Context, column, value string, now time.Time, also func(*sql.Tx) error) ([]string, error) {
+	var hashes []string
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `
+			UPDATE access_tokens SET revoked = 1
+			WHERE `+column+` = ? AND revoked = 0
+			RETURNING hash, expires_at`, value)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var hash string
+			var expires int64
+			if err := rows.Scan(&hash, &expires); err != nil {
+				_ = rows.Close()
+				return err
+			}
+			if expires > nanos(now) {
+				hashes = append(hashes, hash)
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE refresh_tokens SET revoked = 1 WHERE `+column+` = ?`, value); err != nil {
+			return err
+		}
+		if also != nil {
+			return also(tx)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(hashes)
+	return hashes, nil
 }
 
 // AddSigningKey implements [Store].
@@ -230,10 +338,10 @@ func (s *SQLite) DeleteExpired(ctx context.Context, now time.Time) (int64, error
 func insertTokens(ctx context.Context, e execer, t Tokens) error {
 	a := t.Access
 	_, err := e.ExecContext(ctx, `
-		INSERT INTO access_tokens (hash, client_id, user_id, scope, audiences, grant_id, issued_at,
-			expires_at, revoked)
-		VALUES (?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, ?)`,
-		a.Hash, a.ClientID, a.UserID, a.Scope, joinList(a.Audiences), a.GrantID,
+		INSERT INTO access_tokens (hash, client_id, user_id, scope, audiences, grant_id, session_id,
+			issued_at, expires_at, revoked)
+		VALUES (?, ?, NULLIF(?, ''), ?, ?, ?, ?, ?, ?, ?)`,
+		a.Hash, a.ClientID, a.UserID, a.Scope, joinList(a.Audiences), a.GrantID, a.SessionID,
 		nanos(a.IssuedAt), nanos(a.ExpiresAt), a.Revoked)
 	if isUniqueViolation(err) {
 		return ErrConflict
@@ -243,10 +351,10 @@ func insertTokens(ctx context.Context, e execer, t Tokens) error {
 	}
 	r := t.Refresh
 	_, err = e.ExecContext(ctx, `
-		INSERT INTO refresh_tokens (hash, client_id, user_id, scope, audiences, grant_id, auth_time,
-			issued_at, expires_at, used, revoked)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.Hash, r.ClientID, r.UserID, r.Scope, joinList(r.Audiences), r.GrantID, nanos(r.AuthTime),
+		INSERT INTO refresh_tokens (hash, client_id, user_id, scope, audiences, grant_id, session_id,
+			auth_time, issued_at, expires_at, used, revoked)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.Hash, r.ClientID, r.UserID, r.Scope, joinList(r.Audiences), r.GrantID, r.SessionID, nanos(r.AuthTime),
 		nanos(r.IssuedAt), nanos(r.ExpiresAt), r.Used, r.Revoked)
 	if isUniqueViolation(err) {
 		return ErrConflict
@@ -259,10 +367,10 @@ func getRefreshToken(ctx context.Context, q queryer, hash string) (RefreshToken,
 	var audiences string
 	var auth, issued, expires int64
 	err := q.QueryRowContext(ctx, `
-		SELECT hash, client_id, user_id, scope, audiences, grant_id, auth_time, issued_at,
+		SELECT hash, client_id, user_id, scope, audiences, grant_id, session_id, auth_time, issued_at,
 			expires_at, used, revoked
 		FROM refresh_tokens WHERE hash = ?`, hash).Scan(
-		&t.Hash, &t.ClientID, &t.UserID, &t.Scope, &audiences, &t.GrantID, &auth, &issued,
+		&t.Hash, &t.ClientID, &t.UserID, &t.Scope, &audiences, &t.GrantID, &t.SessionID, &auth, &issued,
 		&expires, &t.Used, &t.Revoked)
 	if err != nil {
 		return RefreshToken{}, notFound(err)

@@ -41,6 +41,9 @@ type Store interface {
 	UpsertUser(ctx context.Context, u User) (User, error)
 	// GetUser returns the user with the given ID.
 	GetUser(ctx context.Context, id string) (User, error)
+	// GetUserBySubject returns the user with the upstream identity
+	// provider's issuer and subject.
+	GetUserBySubject(ctx context.Context, issuer, subject string) (User, error)
 
 	// CreateSession stores a new session.
 	CreateSession(ctx context.Context, s Session) error
@@ -48,6 +51,17 @@ type Store interface {
 	GetSession(ctx context.Context, id string) (Session, error)
 	// DeleteSession removes a session; a missing session is not an error.
 	DeleteSession(ctx context.Context, id string) error
+	// ReplaceSession stores s and deletes the session oldID, in one
+	// transaction, for a browser that logs in again. The access and
+	// refresh tokens that the user of s got under oldID move to s, so
+	// ending s ends them too. An empty or missing oldID only stores s.
+	ReplaceSession(ctx context.Context, oldID string, s Session) error
+	// EndSession deletes the session with the given ID and revokes every
+	// access and refresh token issued under it, in one transaction. It
+	// returns the hashes of the access tokens that were live at now
+	// (neither revoked nor expired), sorted. A missing session is not an
+	// error, and its tokens are still revoked.
+	EndSession(ctx context.Context, id string, now time.Time) ([]string, error)
 
 	// CreateTransaction stores a new login transaction.
 	CreateTransaction(ctx context.Context, t Transaction) error
@@ -83,6 +97,12 @@ type Store interface {
 	GetAccessToken(ctx context.Context, hash string) (AccessToken, error)
 	// RevokeAccessToken marks the access token with the given hash revoked.
 	RevokeAccessToken(ctx context.Context, hash string) error
+	// LiveAccessTokens returns the access tokens that are neither revoked
+	// nor expired at now, oldest first.
+	LiveAccessTokens(ctx context.Context, now time.Time) ([]AccessToken, error)
+	// LiveAccessTokensOfUser returns the live access tokens of one user,
+	// oldest first.
+	LiveAccessTokensOfUser(ctx context.Context, userID string, now time.Time) ([]AccessToken, error)
 
 	// GetRefreshToken returns the refresh token with the given hash.
 	GetRefreshToken(ctx context.Context, hash string) (RefreshToken, error)
@@ -96,8 +116,10 @@ type Store interface {
 	// RevokeRefreshToken marks the refresh token with the given hash revoked.
 	RevokeRefreshToken(ctx context.Context, hash string) error
 
-	// RevokeGrant revokes every access and refresh token of the grant.
-	RevokeGrant(ctx context.Context, grantID string) error
+	// RevokeGrant revokes every access and refresh token of the grant. It
+	// returns the hashes of the access tokens that were live at now
+	// (neither revoked nor expired), sorted.
+	RevokeGrant(ctx context.Context, grantID string, now time.Time) ([]string, error)
 
 	// GetConsent returns the consent the user gave the client.
 	GetConsent(ctx context.Context, userID, clientID string) (Consent, error)

@@ -9,9 +9,16 @@
 // removes it as soon as it reads it.
 const PENDING_KEY = "webapp_pending_login";
 
+// Key of the sessionStorage entry (the state of a logout request) that
+// must survive the round trip to the authorization server's logout page.
+const PENDING_LOGOUT_KEY = "webapp_pending_logout";
+
 // The access token lives in this variable only: never in storage, so a
 // reload, another tab or an injected script reading storage cannot find it.
 let accessToken = null;
+// The ID token from 14c (scope openid), kept the same way. It serves only
+// as the id_token_hint of a logout request.
+let idToken = null;
 let config = null;
 
 function $(id) {
@@ -151,7 +158,9 @@ async function handleCallback() {
     return;
   }
   accessToken = body.access_token;
-  logStep("14c", "redeemed the code with the PKCE verifier; got an access token (kept in memory)");
+  idToken = body.id_token || null;
+  logStep("14c", "redeemed the code with the PKCE verifier; got an access token" +
+    (idToken ? " and an ID token" : "") + " (kept in memory)");
   await callAPI();
 }
 
@@ -176,21 +185,72 @@ async function callAPI() {
   show("signed-in");
 }
 
+// Log out at the authorization server (OpenID Connect RP-Initiated
+// Logout 1.0): it ends its session for this browser, revokes the tokens
+// issued under it, and sends the browser back to the start page. With the
+// ID token as hint it does so at once. Without one, the user confirms on
+// the authorization server's page first.
+function logout() {
+  const state = randomString();
+  const params = new URLSearchParams({
+    client_id: config.client_id,
+    post_logout_redirect_uri: config.post_logout_redirect_uri,
+    state: state,
+  });
+  if (idToken) {
+    params.set("id_token_hint", idToken);
+  }
+  sessionStorage.setItem(PENDING_LOGOUT_KEY, state);
+  forgetTokens();
+  const url = new URL(config.end_session_endpoint);
+  url.search = params.toString();
+  window.location.assign(url.toString());
+}
+
+// forgetTokens drops the tokens from memory. The authorization server's
+// session stays, so the next "Log in" skips its login page.
+function forgetTokens() {
+  accessToken = null;
+  idToken = null;
+  $("steps").replaceChildren();
+  $("logged-out").hidden = true;
+  show("signed-out");
+}
+
+// handleLogoutReturn shows whether the start page was reached back from
+// the logout this page started: the state must be the one it sent.
+function handleLogoutReturn() {
+  const params = new URLSearchParams(window.location.search);
+  const pending = sessionStorage.getItem(PENDING_LOGOUT_KEY);
+  sessionStorage.removeItem(PENDING_LOGOUT_KEY);
+  if (!params.has("state")) {
+    return;
+  }
+  window.history.replaceState(null, "", "/");
+  if (pending && params.get("state") === pending) {
+    $("logged-out").hidden = false;
+  }
+}
+
 async function main() {
   config = await loadConfig();
   $("login").addEventListener("click", () => login().catch(e => showError("client_error", e.message)));
   $("retry").addEventListener("click", () => login().catch(e => showError("client_error", e.message)));
   $("call-api").addEventListener("click", () => callAPI().catch(e => showError("client_error", e.message)));
   $("logout").addEventListener("click", () => {
-    accessToken = null;
-    $("steps").replaceChildren();
-    show("signed-out");
+    try {
+      logout();
+    } catch (e) {
+      showError("client_error", e.message);
+    }
   });
+  $("forget").addEventListener("click", forgetTokens);
 
   if (window.location.pathname === "/callback") {
     await handleCallback();
     return;
   }
+  handleLogoutReturn();
   show("signed-out");
 }
 

@@ -32,6 +32,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AccessTokenRevoke", testAccessTokenRevoke},
 		{"AccessTokenWithoutUser", testAccessTokenWithoutUser},
 		{"RefreshTokenRotation", testRefreshTokenRotation},
+		{"RevokeGrantReturnsLiveTokens", testRevokeGrantReturnsLiveTokens},
+		{"EndSession", testEndSession},
+		{"ReplaceSession", testReplaceSession},
+		{"LiveAccessTokens", testLiveAccessTokens},
 		{"Consent", testConsent},
 		{"SigningKeys", testSigningKeys},
 		{"SigningKeyRetire", testSigningKeyRetire},
@@ -95,6 +99,14 @@ func testUserUpsert(t *testing.T, s store.Store) {
 
 	_, err = s.GetUser(ctx, "missing")
 	assert.ErrorIs(t, err, store.ErrNotFound)
+
+	bySubject, err := s.GetUserBySubject(ctx, "https://idp.example", "alice")
+	require.NoError(t, err)
+	assert.Equal(t, got, bySubject)
+	_, err = s.GetUserBySubject(ctx, "https://idp.example", "u1")
+	assert.ErrorIs(t, err, store.ErrNotFound, "the subject, not the user ID, is the key")
+	_, err = s.GetUserBySubject(ctx, "https://third.example", "alice")
+	assert.ErrorIs(t, err, store.ErrNotFound, "the subject is per issuer")
 }
 
 func testSession(t *testing.T, s store.Store) {
@@ -181,7 +193,8 @@ func newCode(hash string) store.AuthCode {
 func tokensFor(c store.AuthCode, hash string) store.Tokens {
 	return store.Tokens{Access: store.AccessToken{
 		Hash: hash, ClientID: c.ClientID, UserID: c.UserID, Scope: c.Scope,
-		Audiences: []string{"api-a", "api-b"}, GrantID: c.Hash, IssuedAt: base, ExpiresAt: base.Add(time.Hour),
+		Audiences: []string{"api-a", "api-b"}, GrantID: c.Hash, SessionID: c.SessionID,
+		IssuedAt: base, ExpiresAt: base.Add(time.Hour),
 	}}
 }
 
@@ -221,7 +234,9 @@ func testAuthCodeRedeem(t *testing.T, s store.Store) {
 	assert.ErrorIs(t, err, store.ErrNotFound)
 
 	// Revoking the grant revokes the tokens issued for the code.
-	require.NoError(t, s.RevokeGrant(ctx, "c1"))
+	revoked, err := s.RevokeGrant(ctx, "c1", base)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"at1"}, revoked)
 	at, err = s.GetAccessToken(ctx, "at1")
 	require.NoError(t, err)
 	assert.True(t, at.Revoked)
@@ -284,7 +299,8 @@ func testAccessTokenWithoutUser(t *testing.T, s store.Store) {
 	assert.Equal(t, at, got)
 	assert.Empty(t, got.UserID)
 
-	require.NoError(t, s.RevokeGrant(ctx, "g1"))
+	_, err = s.RevokeGrant(ctx, "g1", base)
+	require.NoError(t, err)
 	got, err = s.GetAccessToken(ctx, "at1")
 	require.NoError(t, err)
 	assert.True(t, got.Revoked)
@@ -297,7 +313,7 @@ func testRefreshTokenRotation(t *testing.T, s store.Store) {
 		Access: tokensFor(newCode("g1"), "at1").Access,
 		Refresh: &store.RefreshToken{
 			Hash: "rt1", ClientID: "web", UserID: "u1", Scope: "openid", Audiences: []string{"api-a"},
-			GrantID: "g1", AuthTime: base, IssuedAt: base, ExpiresAt: base.Add(24 * time.Hour),
+			GrantID: "g1", SessionID: "s1", AuthTime: base, IssuedAt: base, ExpiresAt: base.Add(24 * time.Hour),
 		},
 	}
 	require.NoError(t, s.CreateAuthCode(ctx, newCode("g1")))
@@ -324,7 +340,8 @@ func testRefreshTokenRotation(t *testing.T, s store.Store) {
 	err = s.RotateRefreshToken(ctx, "rt1", func(old store.RefreshToken) (store.Tokens, error) { return next(old, "3"), nil })
 	assert.ErrorIs(t, err, store.ErrAlreadyUsed, "reused refresh token")
 
-	require.NoError(t, s.RevokeGrant(ctx, "g1"))
+	_, err = s.RevokeGrant(ctx, "g1", base)
+	require.NoError(t, err)
 	for _, hash := range []string{"rt1", "rt2"} {
 		rt, err := s.GetRefreshToken(ctx, hash)
 		require.NoError(t, err)
@@ -338,6 +355,181 @@ func testRefreshTokenRotation(t *testing.T, s store.Store) {
 
 	require.NoError(t, s.RevokeRefreshToken(ctx, "rt2"))
 	assert.ErrorIs(t, s.RevokeRefreshToken(ctx, "missing"), store.ErrNotFound)
+}
+
+// sessionTokens stores, for user u1, an access token per entry of
+// expiries (relative to base) under session sessionID and grant grantID,
+// plus a refresh token of the grant. Hashes are prefix + index.
+func sessionTokens(t *testing.T, s store.Store, prefix, sessionID, grantID string, expiries ...time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	for i, ttl := range expiries {
+		tokens := store.Tokens{Access: store.AccessToken{
+			Hash: prefix + string(rune('0'+i)), ClientID: "web", UserID: "u1", Scope: "openid",
+			Audiences: []string{"api-a"}, GrantID: grantID, SessionID: sessionID,
+			IssuedAt: base.Add(time.Duration(i) * time.Second), ExpiresAt: base.Add(ttl),
+		}}
+		if i == 0 {
+			tokens.Refresh = &store.RefreshToken{
+				Hash: prefix + "-refresh", ClientID: "web", UserID: "u1", Scope: "openid",
+				Audiences: []string{"api-a"}, GrantID: grantID, SessionID: sessionID,
+				AuthTime: base, IssuedAt: base, ExpiresAt: base.Add(24 * time.Hour),
+			}
+		}
+		code := newCode(prefix + "-code" + string(rune('0'+i)))
+		require.NoError(t, s.CreateAuthCode(ctx, code))
+		require.NoError(t, s.RedeemAuthCode(ctx, code.Hash, func(store.AuthCode) (store.Tokens, error) { return tokens, nil }))
+	}
+}
+
+func testRevokeGrantReturnsLiveTokens(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	newUser(t, s, "u1", "alice")
+	// g1 has a live token, an expired one and one revoked earlier; g2
+	// is another grant.
+	sessionTokens(t, s, "a", "s1", "g1", time.Hour, -time.Second, time.Hour)
+	sessionTokens(t, s, "b", "s1", "g2", time.Hour)
+	require.NoError(t, s.RevokeAccessToken(ctx, "a2"))
+
+	revoked, err := s.RevokeGrant(ctx, "g1", base)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a0"}, revoked, "only the tokens live until now")
+	for _, hash := range []string{"a0", "a1", "a2"} {
+		at, err := s.GetAccessToken(ctx, hash)
+		require.NoError(t, err)
+		assert.True(t, at.Revoked, hash)
+	}
+	rt, err := s.GetRefreshToken(ctx, "a-refresh")
+	require.NoError(t, err)
+	assert.True(t, rt.Revoked)
+	other, err := s.GetAccessToken(ctx, "b0")
+	require.NoError(t, err)
+	assert.False(t, other.Revoked, "another grant keeps its tokens")
+
+	revoked, err = s.RevokeGrant(ctx, "g1", base)
+	require.NoError(t, err)
+	assert.Empty(t, revoked, "a second revocation finds nothing live")
+	_, err = s.RevokeGrant(ctx, "", base)
+	assert.Error(t, err)
+}
+
+func testEndSession(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	newUser(t, s, "u1", "alice")
+	for _, id := range []string{"s1", "s2"} {
+		require.NoError(t, s.CreateSession(ctx, store.Session{
+			ID: id, UserID: "u1", UpstreamID: "google", AuthTime: base, CreatedAt: base, ExpiresAt: base.Add(time.Hour),
+		}))
+	}
+	// Session s1 has two grants (two authorizations of one login) and an
+	// expired token; s2 is another browser.
+	sessionTokens(t, s, "a", "s1", "g1", time.Hour, -time.Second)
+	sessionTokens(t, s, "b", "s1", "g2", time.Hour)
+	sessionTokens(t, s, "c", "s2", "g3", time.Hour)
+
+	revoked, err := s.EndSession(ctx, "s1", base)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a0", "b0"}, revoked)
+	_, err = s.GetSession(ctx, "s1")
+	assert.ErrorIs(t, err, store.ErrNotFound, "the session is deleted")
+	for _, hash := range []string{"a0", "a1", "b0"} {
+		at, err := s.GetAccessToken(ctx, hash)
+		require.NoError(t, err)
+		assert.True(t, at.Revoked, hash)
+		assert.Equal(t, "s1", at.SessionID)
+	}
+	for _, hash := range []string{"a-refresh", "b-refresh"} {
+		rt, err := s.GetRefreshToken(ctx, hash)
+		require.NoError(t, err)
+		assert.True(t, rt.Revoked, hash)
+		assert.Equal(t, "s1", rt.SessionID)
+	}
+
+	other, err := s.GetAccessToken(ctx, "c0")
+	require.NoError(t, err)
+	assert.False(t, other.Revoked, "another session keeps its tokens")
+	_, err = s.GetSession(ctx, "s2")
+	assert.NoError(t, err)
+
+	revoked, err = s.EndSession(ctx, "s1", base)
+	require.NoError(t, err, "a missing session is not an error")
+	assert.Empty(t, revoked)
+	_, err = s.EndSession(ctx, "", base)
+	assert.Error(t, err, "the empty ID names no session")
+}
+
+func testReplaceSession(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	newUser(t, s, "u1", "alice")
+	newUser(t, s, "u2", "bob")
+	newSession := func(id, userID string) store.Session {
+		return store.Session{ID: id, UserID: userID, UpstreamID: "google", AuthTime: base, CreatedAt: base, ExpiresAt: base.Add(time.Hour)}
+	}
+	require.NoError(t, s.ReplaceSession(ctx, "", newSession("s1", "u1")), "a first login replaces nothing")
+	sessionTokens(t, s, "a", "s1", "g1", time.Hour)
+
+	// The same user logs in again in the same browser: the tokens follow.
+	require.NoError(t, s.ReplaceSession(ctx, "s1", newSession("s2", "u1")))
+	_, err := s.GetSession(ctx, "s1")
+	assert.ErrorIs(t, err, store.ErrNotFound, "the old session is deleted")
+	got, err := s.GetSession(ctx, "s2")
+	require.NoError(t, err)
+	assert.Equal(t, newSession("s2", "u1"), got)
+	at, err := s.GetAccessToken(ctx, "a0")
+	require.NoError(t, err)
+	assert.Equal(t, "s2", at.SessionID)
+	rt, err := s.GetRefreshToken(ctx, "a-refresh")
+	require.NoError(t, err)
+	assert.Equal(t, "s2", rt.SessionID)
+
+	// Another user logs in in that browser: the tokens stay behind.
+	require.NoError(t, s.ReplaceSession(ctx, "s2", newSession("s3", "u2")))
+	at, err = s.GetAccessToken(ctx, "a0")
+	require.NoError(t, err)
+	assert.Equal(t, "s2", at.SessionID)
+	revoked, err := s.EndSession(ctx, "s3", base)
+	require.NoError(t, err)
+	assert.Empty(t, revoked, "ending the other user's session ends none of the first user's tokens")
+
+	assert.NoError(t, s.ReplaceSession(ctx, "missing", newSession("s2-again", "u1")), "a missing old session is no error")
+	assert.ErrorIs(t, s.ReplaceSession(ctx, "", newSession("s2-again", "u1")), store.ErrConflict)
+}
+
+func testLiveAccessTokens(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	newUser(t, s, "u1", "alice")
+	newUser(t, s, "u2", "bob")
+	sessionTokens(t, s, "a", "s1", "g1", time.Hour, time.Minute, -time.Second, time.Hour)
+	require.NoError(t, s.RevokeAccessToken(ctx, "a3"))
+	service := store.AccessToken{
+		Hash: "svc", ClientID: "service", Scope: "reports.read", Audiences: []string{"api-a"},
+		GrantID: "g-svc", IssuedAt: base.Add(time.Minute), ExpiresAt: base.Add(time.Hour),
+	}
+	require.NoError(t, s.CreateAccessToken(ctx, service))
+
+	hashes := func(tokens []store.AccessToken) []string {
+		var out []string
+		for _, at := range tokens {
+			out = append(out, at.Hash)
+		}
+		return out
+	}
+	live, err := s.LiveAccessTokens(ctx, base)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a0", "a1", "svc"}, hashes(live), "oldest first, without expired and revoked tokens")
+	assert.Equal(t, "s1", live[0].SessionID)
+	assert.Equal(t, []string{"api-a"}, live[0].Audiences)
+
+	live, err = s.LiveAccessTokens(ctx, base.Add(time.Minute))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a0", "svc"}, hashes(live), "a token expiring at now is not live")
+
+	ofUser, err := s.LiveAccessTokensOfUser(ctx, "u1", base)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a0", "a1"}, hashes(ofUser))
+	ofUser, err = s.LiveAccessTokensOfUser(ctx, "u2", base)
+	require.NoError(t, err)
+	assert.Empty(t, ofUser)
 }
 
 func testConsent(t *testing.T, s store.Store) {
