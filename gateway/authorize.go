@@ -25,18 +25,18 @@ const jwtExpiryMargin = 10 * time.Second
 //
 // In push mode the result comes from what the authorization server pushed,
 // and the gateway never calls it.
-func (s *Server) authorize(r *http.Request, rt *route, token string) (*tokenResult, error) {
+func (s *Server) authorize(r *http.Request, rt *route, token, tokenFP string) (*tokenResult, error) {
 	key := cacheKey{tokenHash: oauth.HashToken(token), audience: rt.Audience}
 	if s.cfg.Mode == ModePush {
 		res, err := s.pushed.lookup(key, s.cfg.Clock())
 		if err == nil {
-			s.traceReuse(r, token, res, "from push")
+			s.traceReuse(r, tokenFP, res, "from push")
 		}
 		return res, err
 	}
 	if res, ok := s.cache.get(key, s.cfg.Clock()); ok {
 		s.metrics.cacheHits.Inc()
-		s.traceReuse(r, token, res, "from cache")
+		s.traceReuse(r, tokenFP, res, "from cache")
 		return res, nil
 	}
 	s.metrics.cacheMisses.Inc()
@@ -61,7 +61,7 @@ func (s *Server) authorize(r *http.Request, rt *route, token string) (*tokenResu
 	}
 	res := value.(*tokenResult)
 	if reuseNote != "" {
-		s.traceReuse(r, token, res, reuseNote)
+		s.traceReuse(r, tokenFP, res, reuseNote)
 	}
 	return res, nil
 }
@@ -105,7 +105,8 @@ func (s *Server) resolve(ctx context.Context, key cacheKey, token string) (*toke
 	}
 	res := &tokenResult{
 		active: true, scope: info.Scope, subject: info.Subject,
-		jwt: exchanged.AccessToken, kid: jwtKeyID(exchanged.AccessToken), expires: expires,
+		jwt: exchanged.AccessToken, jwtFP: trace.Fingerprint(exchanged.AccessToken),
+		kid: jwtKeyID(exchanged.AccessToken), expires: expires,
 	}
 	s.cache.put(key, res, now, generation)
 	return res, nil
@@ -196,9 +197,9 @@ func earliest(a, b time.Time) time.Time {
 
 // traceReuse records steps 16 and 17 of a request served with a result
 // that another request obtained.
-func (s *Server) traceReuse(r *http.Request, token string, res *tokenResult, note string) {
-	s.cfg.Trace.Start(r, "16").Set(trace.KeyAccessToken, token).End(0, "introspection result "+note)
+func (s *Server) traceReuse(r *http.Request, tokenFP string, res *tokenResult, note string) {
+	s.cfg.Trace.Start(r, "16").SetFingerprint(trace.KeyAccessToken, tokenFP).End(0, "introspection result "+note)
 	if res.active {
-		s.cfg.Trace.Start(r, "17").Set(trace.KeyAccessToken, token).Set(trace.KeyJWT, res.jwt).End(0, "jwt "+note)
+		s.cfg.Trace.Start(r, "17").SetFingerprint(trace.KeyAccessToken, tokenFP).SetFingerprint(trace.KeyJWT, res.jwtFP).End(0, "jwt "+note)
 	}
 }

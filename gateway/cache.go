@@ -19,6 +19,7 @@ type tokenResult struct {
 	scope   string // the token's granted scopes, space-separated
 	subject string // the token's sub, empty unless active
 	jwt     string // empty unless active
+	jwtFP   string // trace.Fingerprint(jwt), computed once for every step that traces it
 	kid     string // the kid of the key that signed jwt
 	// expires ends the cache window. A result whose expires is not after
 	// the current time is used once and not cached.

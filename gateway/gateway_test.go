@@ -56,6 +56,20 @@ func TestGatewayForwardsWithJWT(t *testing.T) {
 	assert.Empty(t, up.Header.Get("Forwarded"))
 	assert.Equal(t, "/api/me", up.URL.Path)
 	assert.Equal(t, "x=1", up.URL.RawQuery)
+	assert.Len(t, trace.TraceID(up.Header.Get("traceparent")), 32, "the forwarded call starts a W3C trace")
+}
+
+func TestGatewayKeepsCallersTraceparent(t *testing.T) {
+	g := newTestGateway(t, nil)
+	const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	req := apiRequest(http.MethodGet, "/api/me", "Bearer "+testToken)
+	req.Header.Set("traceparent", traceparent)
+	rec := g.do(req)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+
+	got := g.upstream.received()
+	require.Len(t, got, 1)
+	assert.Equal(t, traceparent, got[0].Header.Get("traceparent"))
 }
 
 func TestGatewayTracesSteps(t *testing.T) {

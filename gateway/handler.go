@@ -43,9 +43,11 @@ func (s *Server) serveRoute(w *statusWriter, r *http.Request, rt *route, proxy *
 		s.cfg.Trace.Start(r, "15").End(status, "no valid bearer token")
 		return
 	}
-	s.cfg.Trace.Start(r, "15").Set(trace.KeyAccessToken, token).End(0, "api request received")
+	// The token's fingerprint is computed once; steps 15 to 18 all carry it.
+	tokenFP := trace.Fingerprint(token)
+	s.cfg.Trace.Start(r, "15").SetFingerprint(trace.KeyAccessToken, tokenFP).End(0, "api request received")
 
-	res, err := s.authorize(r, rt, token)
+	res, err := s.authorize(r, rt, token, tokenFP)
 	if err != nil {
 		s.writeAuthError(w, r, err, token)
 		return
@@ -61,22 +63,22 @@ func (s *Server) serveRoute(w *statusWriter, r *http.Request, rt *route, proxy *
 	required := rt.requiredScopes(r.Method)
 	if missing := missingScopes(res.scope, required); len(missing) > 0 {
 		s.cfg.Logger.InfoContext(r.Context(), "insufficient scope", "step", "16",
-			"missing_scopes", missing, trace.KeyAccessToken+"_fp", trace.Fingerprint(token))
+			"missing_scopes", missing, trace.KeyAccessToken+"_fp", tokenFP)
 		s.writeBearerError(w, oauth.NewError(oauth.ErrInsufficientScope,
 			"The access token lacks a scope this request needs."), strings.Join(required, " "))
 		return
 	}
-	s.forward(w, r, rt, proxy, token, res.jwt)
+	s.forward(w, r, rt, proxy, tokenFP, res)
 }
 
 // forward sends the request to the route's upstream with the JWT (step 18)
 // and records the upstream's status.
-func (s *Server) forward(w *statusWriter, r *http.Request, rt *route, proxy *httputil.ReverseProxy, token, jwt string) {
+func (s *Server) forward(w *statusWriter, r *http.Request, rt *route, proxy *httputil.ReverseProxy, tokenFP string, res *tokenResult) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.UpstreamTimeout)
 	defer cancel()
-	ctx = context.WithValue(ctx, jwtKey{}, jwt)
+	ctx = context.WithValue(ctx, jwtKey{}, res.jwt)
 
-	step := s.cfg.Trace.Start(r, "18").Set(trace.KeyAccessToken, token).Set(trace.KeyJWT, jwt)
+	step := s.cfg.Trace.Start(r, "18").SetFingerprint(trace.KeyAccessToken, tokenFP).SetFingerprint(trace.KeyJWT, res.jwtFP)
 	start := time.Now()
 	proxy.ServeHTTP(w, r.WithContext(ctx))
 	rt.metrics.upstream.Observe(time.Since(start).Seconds())

@@ -4,14 +4,23 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httputil"
+
+	"github.com/oidcstack/oidcstack/internal/trace"
 )
 
 // newProxy returns the reverse proxy of rt. Every request it forwards
 // carries the JWT that forward put in the request's context.
 func (s *Server) newProxy(rt *route) *httputil.ReverseProxy {
+	// rewrite sets traceparent on the outbound request, which the proxy
+	// owns, so the proxy skips trace.Transport and its per-request clone.
+	// A nil transport means http.DefaultTransport here as there.
+	transport := s.cfg.HTTPClient.Transport
+	if tt, ok := transport.(*trace.Transport); ok {
+		transport = tt.Base
+	}
 	return &httputil.ReverseProxy{
 		Rewrite:   func(pr *httputil.ProxyRequest) { rewrite(pr, rt) },
-		Transport: s.cfg.HTTPClient.Transport,
+		Transport: transport,
 		ModifyResponse: func(resp *http.Response) error {
 			dropUpstreamCORS(resp.Header)
 			// Services share cookies with every other service on the same
@@ -41,6 +50,11 @@ func rewrite(pr *httputil.ProxyRequest, rt *route) {
 
 	jwt, _ := pr.In.Context().Value(jwtKey{}).(string)
 	out.Set("Authorization", "Bearer "+jwt)
+
+	// W3C Trace Context: keep the caller's trace, or start one.
+	if out.Get(trace.TraceparentHeader) == "" {
+		out.Set(trace.TraceparentHeader, trace.NewTraceparent())
+	}
 
 	if rt.InsecureAllowQueryToken {
 		q := pr.Out.URL.Query()

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/oidcstack/oidcstack/internal/secevent"
+	"github.com/oidcstack/oidcstack/internal/trace"
 )
 
 // errPushStale means a pushed token is valid but its JWT for the route's
@@ -29,6 +30,7 @@ type pushedToken struct {
 
 type pushedJWT struct {
 	jwt string
+	fp  string // trace.Fingerprint(jwt)
 	kid string
 	// usableUntil is the JWT's expiry less jwtExpiryMargin; the zero time
 	// marks a JWT whose signing key was retired.
@@ -67,7 +69,7 @@ func (ps *pushStore) lookup(key cacheKey, now time.Time) (*tokenResult, error) {
 	}
 	return &tokenResult{
 		active: true, scope: tok.scope, subject: tok.subject,
-		jwt: jwt.jwt, kid: jwt.kid, expires: earliest(tok.expiry, jwt.usableUntil),
+		jwt: jwt.jwt, jwtFP: jwt.fp, kid: jwt.kid, expires: earliest(tok.expiry, jwt.usableUntil),
 	}, nil
 }
 
@@ -89,7 +91,7 @@ func (ps *pushStore) add(ev *secevent.TokenIssued, now time.Time) error {
 			// A JWT of unknown lifetime is never forwarded.
 			continue
 		}
-		tok.jwts[aud] = pushedJWT{jwt: jwt, kid: jwtKeyID(jwt), usableUntil: exp.Add(-jwtExpiryMargin)}
+		tok.jwts[aud] = pushedJWT{jwt: jwt, fp: trace.Fingerprint(jwt), kid: jwtKeyID(jwt), usableUntil: exp.Add(-jwtExpiryMargin)}
 	}
 
 	ps.mu.Lock()

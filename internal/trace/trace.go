@@ -100,6 +100,23 @@ func (r *Recorder) Record(ctx context.Context, e Event) {
 		e.Time = r.now()
 	}
 
+	if r.logger.Enabled(ctx, slog.LevelInfo) {
+		r.log(ctx, e)
+	}
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.events) < cap(r.events) {
+		r.events = append(r.events, e)
+		return
+	}
+	r.events[r.next] = e
+	r.next = (r.next + 1) % len(r.events)
+}
+
+// log writes e as one log line. Record calls it only when info lines are
+// enabled, so a quiet logger costs no attribute building on hot paths.
+func (r *Recorder) log(ctx context.Context, e Event) {
 	attrs := []slog.Attr{slog.String("step", e.Step)}
 	if e.Method != "" {
 		attrs = append(attrs, slog.String("method", e.Method), slog.String("path", e.Path))
@@ -117,15 +134,6 @@ func (r *Recorder) Record(ctx context.Context, e Event) {
 		attrs = append(attrs, slog.String(k+"_fp", v))
 	}
 	r.logger.LogAttrs(ctx, slog.LevelInfo, "step", attrs...)
-
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.events) < cap(r.events) {
-		r.events = append(r.events, e)
-		return
-	}
-	r.events[r.next] = e
-	r.next = (r.next + 1) % len(r.events)
 }
 
 // Events returns the kept events, oldest first.
@@ -159,13 +167,20 @@ func (r *Recorder) Start(req *http.Request, step string) *Step {
 
 // Set adds the fingerprint of value under key; an empty value is skipped.
 func (s *Step) Set(key, value string) *Step {
-	if value == "" {
+	return s.SetFingerprint(key, Fingerprint(value))
+}
+
+// SetFingerprint adds fp, a value's [Fingerprint] computed earlier, under
+// key; an empty fp is skipped. Hot paths use it to hash each value once
+// although several steps carry it.
+func (s *Step) SetFingerprint(key, fp string) *Step {
+	if fp == "" {
 		return s
 	}
 	if s.event.Fingerprints == nil {
 		s.event.Fingerprints = make(map[string]string)
 	}
-	s.event.Fingerprints[key] = Fingerprint(value)
+	s.event.Fingerprints[key] = fp
 	return s
 }
 
