@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/oidcstack/oidcstack/internal/httpx"
 	"github.com/oidcstack/oidcstack/internal/oauth"
 	"github.com/oidcstack/oidcstack/internal/trace"
 )
@@ -60,7 +61,7 @@ func (s *Server) wrap(h handlerFunc, writeErr func(http.ResponseWriter, *http.Re
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		slot := &stepSlot{}
 		r = r.WithContext(context.WithValue(r.Context(), stepKey{}, slot))
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &httpx.StatusRecorder{ResponseWriter: w}
 
 		err := h(sw, r)
 		note := ""
@@ -70,7 +71,7 @@ func (s *Server) wrap(h handlerFunc, writeErr func(http.ResponseWriter, *http.Re
 			s.logError(r, slot.name, err)
 		}
 		if slot.step != nil {
-			slot.step.End(sw.status(), note)
+			slot.step.End(sw.StatusOrOK(), note)
 		}
 	})
 }
@@ -119,33 +120,6 @@ func finishStep(r *http.Request, note string) {
 		slot.step.End(0, note)
 		slot.name, slot.step = "", nil
 	}
-}
-
-// statusWriter records the status code written through it.
-type statusWriter struct {
-	http.ResponseWriter
-	code int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.code == 0 {
-		w.code = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.code == 0 {
-		w.code = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) status() int {
-	if w.code == 0 {
-		return http.StatusOK
-	}
-	return w.code
 }
 
 func isHTTPS(rawURL string) bool { return strings.HasPrefix(rawURL, "https://") }

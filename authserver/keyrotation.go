@@ -164,27 +164,11 @@ func (s *Server) startKeyRotation(ctx context.Context) {
 		s.log.Warn("signing key rotation failed", "err", err)
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	s.rotation.stop = func() {
-		cancel()
-		<-done
-	}
-	go func() {
-		defer close(done)
-		ticker := time.NewTicker(keyCheckInterval)
-		defer ticker.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-ticker.C:
-				if err := s.maintainKeys(ctx); err != nil {
-					s.log.Warn("signing key rotation failed", "err", err)
-				}
-			}
+	s.rotation.stop = runEvery(keyCheckInterval, func(ctx context.Context) {
+		if err := s.maintainKeys(ctx); err != nil {
+			s.log.Warn("signing key rotation failed", "err", err)
 		}
-	}()
+	})
 }
 
 // stopKeyRotation stops the background checks. It is safe to call more

@@ -11,25 +11,32 @@ const sweepInterval = 10 * time.Minute
 
 // startSweeper deletes expired records every sweepInterval until Close.
 func (s *Server) startSweeper() {
+	s.stopSweeper = runEvery(sweepInterval, s.sweep)
+}
+
+// runEvery calls fn every interval in a goroutine of its own, and returns a
+// function that stops it and waits until it has stopped. fn's context is
+// canceled by the stop.
+func runEvery(interval time.Duration, fn func(ctx context.Context)) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	s.stopSweeper = func() {
-		cancel()
-		<-done
-	}
 	go func() {
 		defer close(done)
-		ticker := time.NewTicker(sweepInterval)
+		ticker := time.NewTicker(interval)
 		defer ticker.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case <-ticker.C:
-				s.sweep(ctx)
+				fn(ctx)
 			}
 		}
 	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // sweep deletes the records that expired before now. Deleted tokens and

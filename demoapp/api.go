@@ -167,35 +167,13 @@ func (s *APIServer) traceStep18(next http.Handler) http.Handler {
 			step.Set(trace.KeyJWT, strings.TrimLeft(token, " "))
 		}
 		info := &apiTraceInfo{}
-		sw := &apiStatusWriter{ResponseWriter: w}
+		sw := &httpx.StatusRecorder{ResponseWriter: w}
 		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), apiTraceKey{}, info)))
 
 		note := "jwt accepted"
 		if info.subject == "" {
 			note = "jwt rejected"
 		}
-		step.Set(trace.KeySubject, info.subject).End(sw.status, note)
+		step.Set(trace.KeySubject, info.subject).End(sw.Status, note)
 	})
 }
-
-// apiStatusWriter records the status of a response.
-type apiStatusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *apiStatusWriter) WriteHeader(status int) {
-	if w.status == 0 {
-		w.status = status
-	}
-	w.ResponseWriter.WriteHeader(status)
-}
-
-func (w *apiStatusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *apiStatusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

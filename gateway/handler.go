@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oidcstack/oidcstack/internal/httpx"
 	"github.com/oidcstack/oidcstack/internal/oauth"
 	"github.com/oidcstack/oidcstack/internal/trace"
 )
@@ -15,19 +16,14 @@ import (
 // 15 to 18. It counts every response by status.
 func (s *Server) handleRoute(rt *route, proxy *httputil.ReverseProxy) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &httpx.StatusRecorder{ResponseWriter: w}
 		s.serveRoute(sw, r, rt, proxy)
-		// A handler that wrote nothing gets 200 from net/http.
-		status := sw.status
-		if status == 0 {
-			status = http.StatusOK
-		}
-		rt.metrics.count(status)
+		rt.metrics.count(sw.StatusOrOK())
 	})
 }
 
 // serveRoute runs the CORS check and steps 15 to 18 for one request.
-func (s *Server) serveRoute(w *statusWriter, r *http.Request, rt *route, proxy *httputil.ReverseProxy) {
+func (s *Server) serveRoute(w *httpx.StatusRecorder, r *http.Request, rt *route, proxy *httputil.ReverseProxy) {
 	// Step 15 starts with the preflight, which carries no token, so the
 	// gateway responds to it before any token check.
 	if isPreflight(r) {
@@ -73,7 +69,7 @@ func (s *Server) serveRoute(w *statusWriter, r *http.Request, rt *route, proxy *
 
 // forward sends the request to the route's upstream with the JWT (step 18)
 // and records the upstream's status.
-func (s *Server) forward(w *statusWriter, r *http.Request, rt *route, proxy *httputil.ReverseProxy, tokenFP string, res *tokenResult) {
+func (s *Server) forward(w *httpx.StatusRecorder, r *http.Request, rt *route, proxy *httputil.ReverseProxy, tokenFP string, res *tokenResult) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.UpstreamTimeout)
 	defer cancel()
 	ctx = context.WithValue(ctx, jwtKey{}, res.jwt)
@@ -82,32 +78,9 @@ func (s *Server) forward(w *statusWriter, r *http.Request, rt *route, proxy *htt
 	start := time.Now()
 	proxy.ServeHTTP(w, r.WithContext(ctx))
 	rt.metrics.upstream.Observe(time.Since(start).Seconds())
-	step.End(w.status, "forwarded with jwt")
+	step.End(w.Status, "forwarded with jwt")
 }
 
 // jwtKey is the context key under which forward hands the JWT to the
 // proxy's Rewrite hook.
 type jwtKey struct{}
-
-// statusWriter records the status of the response. Unwrap lets
-// http.ResponseController reach the underlying writer for flushing.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(status int) {
-	if w.status == 0 && status >= 200 {
-		w.status = status
-	}
-	w.ResponseWriter.WriteHeader(status)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
