@@ -78,7 +78,9 @@ func (s *Server) resolve(ctx context.Context, key cacheKey, token string) (*toke
 	if err != nil {
 		return nil, err
 	}
-	if !info.usable(now, key.audience) {
+	if reason := info.rejection(now, key.audience); reason != "" {
+		s.cfg.Logger.InfoContext(ctx, "token rejected", "step", "16", "reason", reason,
+			"audience", key.audience, trace.KeyAccessToken+"_fp", trace.Fingerprint(token))
 		res := &tokenResult{expires: expires}
 		s.cache.put(key, res, now, generation)
 		return res, nil
@@ -89,6 +91,8 @@ func (s *Server) resolve(ctx context.Context, key cacheKey, token string) (*toke
 
 	exchanged, err := s.auth.exchange(ctx, token, key.audience)
 	if errors.Is(err, errTokenRejected) {
+		s.cfg.Logger.InfoContext(ctx, "token exchange rejected", "step", "17", "err", err,
+			"audience", key.audience, trace.KeyAccessToken+"_fp", trace.Fingerprint(token))
 		res := &tokenResult{expires: expires}
 		s.cache.put(key, res, now, generation)
 		return res, nil
@@ -112,24 +116,30 @@ func (s *Server) resolve(ctx context.Context, key cacheKey, token string) (*toke
 	return res, nil
 }
 
-// usable reports whether the introspected token may be exchanged for
-// audience at now.
-func (i *introspection) usable(now time.Time, audience string) bool {
+// rejection returns why the introspected token may not be exchanged for
+// audience at now, or "" when it may.
+func (i *introspection) rejection(now time.Time, audience string) string {
 	// RFC 7662 section 2.2: only an active token may be used. The gateway
 	// also checks exp against its own clock.
-	if !i.Active || (i.Expiry != 0 && !now.Before(time.Unix(i.Expiry, 0))) {
-		return false
+	if !i.Active {
+		return "inactive"
+	}
+	if i.Expiry != 0 && !now.Before(time.Unix(i.Expiry, 0)) {
+		return "expired"
 	}
 
 	// A token of another type, such as a refresh token, is no bearer
 	// access token.
 	if i.TokenType != "" && !strings.EqualFold(i.TokenType, oauth.TokenTypeBearer) {
-		return false
+		return "token_type " + i.TokenType + " is not Bearer"
 	}
 
 	// RFC 6750 section 3.1: a token issued for other resources is an
 	// invalid_token here. The exchange checks the audience again.
-	return len(i.Audience) == 0 || i.Audience.contains(audience)
+	if len(i.Audience) > 0 && !i.Audience.contains(audience) {
+		return "not issued for this audience; register it in the client's audiences at the authorization server"
+	}
+	return ""
 }
 
 // expiry returns when the exchanged JWT expires: the earlier of now plus

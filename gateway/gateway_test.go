@@ -248,3 +248,21 @@ func TestGatewayServiceEndpoints(t *testing.T) {
 
 	assert.Equal(t, http.StatusNotFound, g.do(apiRequest(http.MethodGet, "/other", "Bearer "+testToken)).Code)
 }
+
+func TestGatewayLogsAudienceRejection(t *testing.T) {
+	// A route whose audience the token was not issued for, as when a
+	// service is added to the gateway but not to the client's audiences at
+	// the authorization server.
+	g := newTestGateway(t, func(c *Config) { c.Routes[0].Audience = "orders-api" })
+	rec := g.do(apiRequest(http.MethodGet, "/api/me", "Bearer "+testToken))
+
+	assert.Equal(t, http.StatusUnauthorized, rec.Code)
+	assert.Contains(t, rec.Header().Get("WWW-Authenticate"), `error="invalid_token"`)
+	_, exchanges := g.auth.forms()
+	assert.Empty(t, exchanges, "no exchange for a token of another audience")
+	logs := g.logs.String()
+	assert.Contains(t, logs, "token rejected")
+	assert.Contains(t, logs, "not issued for this audience")
+	assert.Contains(t, logs, "audience=orders-api")
+	assert.NotContains(t, logs, testToken, "the log carries the fingerprint, never the token")
+}

@@ -27,7 +27,7 @@ func runAuthServer(ctx context.Context, env *environment, args []string) error {
 		pushAud    string
 		pushMode   bool
 	)
-	common.register(fs, stack.DefaultAuthServerAddr)
+	common.register(fs, stack.DefaultAuthServerAddr, "public base URL and issuer of the authorization server")
 	common.logs.register(fs)
 	fs.StringVar(&configFile, "config", "", "JSON configuration file (issuer, clients, upstreams, lifetimes); flags override it, and the demo clients and upstreams apply where it lists none")
 	fs.StringVar(&dataDir, "data-dir", "data", "directory of the SQLite database; empty keeps everything in memory")
@@ -45,7 +45,7 @@ func runAuthServer(ctx context.Context, env *environment, args []string) error {
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
 	}
-	logger, err := common.logs.logger(env)
+	logger, err := common.logs.logger(env, "authserver")
 	if err != nil {
 		return err
 	}
@@ -93,9 +93,6 @@ func runAuthServer(ctx context.Context, env *environment, args []string) error {
 	defer srv.Close()
 	for _, up := range cfg.Upstreams {
 		logger.Info("upstream identity provider", "id", up.ID, "issuer", up.Issuer, "redirect_uri", cfg.Issuer+"/callback/"+up.ID)
-	}
-	for _, gw := range cfg.PushGateways {
-		logger.Info("push gateway", "url", gw.URL, "audience", gw.Audience, "push_mode", gw.PushMode)
 	}
 	return serve(ctx, env, logger, common.readyFile, listener{name: "authserver", ln: ln, url: url, handler: srv})
 }

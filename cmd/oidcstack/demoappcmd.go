@@ -21,7 +21,7 @@ func runDemoApp(ctx context.Context, env *environment, args []string) error {
 		api          demoapp.APIConfig
 		gatewayURL   string
 	)
-	common.register(fs, stack.DefaultWebAppAddr)
+	common.register(fs, stack.DefaultWebAppAddr, "public base URL of the web app (its redirect URI is this URL + /callback)")
 	common.logs.register(fs)
 	fs.StringVar(&apiAddr, "api-addr", stack.DefaultAPIAddr, "listen address of the demo API; port 0 picks a free port")
 	fs.StringVar(&apiPublicURL, "api-public-url", "", "public base URL of the demo API; empty derives it from the bound port")
@@ -32,7 +32,7 @@ func runDemoApp(ctx context.Context, env *environment, args []string) error {
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
 	}
-	logger, err := common.logs.logger(env)
+	logger, err := common.logs.logger(env, "")
 	if err != nil {
 		return err
 	}

@@ -65,20 +65,28 @@ func (l *logFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&l.level, "log-level", "info", "minimum log level: debug, info, warn or error")
 }
 
-func (l *logFlags) logger(env *environment) (*slog.Logger, error) {
+// logger returns the logger the flags select. A non-empty service adds a
+// "service" attribute to every line, as the stack's loggers have.
+func (l *logFlags) logger(env *environment, service string) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(l.level)); err != nil {
 		return nil, fmt.Errorf("-log-level %q: want debug, info, warn or error", l.level)
 	}
 	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler
 	switch l.format {
 	case "text":
-		return slog.New(slog.NewTextHandler(env.stderr, opts)), nil
+		h = slog.NewTextHandler(env.stderr, opts)
 	case "json":
-		return slog.New(slog.NewJSONHandler(env.stderr, opts)), nil
+		h = slog.NewJSONHandler(env.stderr, opts)
 	default:
 		return nil, fmt.Errorf("-log-format %q: want text or json", l.format)
 	}
+	logger := slog.New(h)
+	if service != "" {
+		logger = logger.With("service", service)
+	}
+	return logger, nil
 }
 
 // checkDemoSecrets rejects the built-in demo secrets on a listener that is

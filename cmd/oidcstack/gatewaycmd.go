@@ -16,7 +16,7 @@ func runGateway(ctx context.Context, env *environment, args []string) error {
 		cfg    gateway.Config
 		route  gateway.Route
 	)
-	common.register(fs, stack.DefaultGatewayAddr)
+	common.register(fs, stack.DefaultGatewayAddr, "public base URL of the gateway")
 	common.logs.register(fs)
 	fs.StringVar(&cfg.AuthServer, "authserver-url", defaultAuthServerURL, "issuer URL of the authorization server")
 	fs.StringVar(&cfg.ClientID, "client-id", authserver.DemoGatewayClientID, "the gateway's client ID at the authorization server")
@@ -31,7 +31,7 @@ func runGateway(ctx context.Context, env *environment, args []string) error {
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
 	}
-	logger, err := common.logs.logger(env)
+	logger, err := common.logs.logger(env, "gateway")
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ func runMockIDP(ctx context.Context, env *environment, args []string) error {
 		https         bool
 		caFile        string
 	)
-	common.register(fs, stack.DefaultMockIDPAddr)
+	common.register(fs, stack.DefaultMockIDPAddr, "public base URL of the mock IDP; each issuer is this URL + /NAME")
 	common.logs.register(fs)
 	fs.StringVar(&configFile, "config", "", "JSON configuration file (users, clients, issuers); empty serves the demo issuers /google and /corp")
 	fs.StringVar(&keyDir, "key-dir", "", "directory to load the issuers' signing keys from and save new ones to; empty keeps keys in memory")
@@ -39,7 +39,7 @@ func runMockIDP(ctx context.Context, env *environment, args []string) error {
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
 	}
-	logger, err := common.logs.logger(env)
+	logger, err := common.logs.logger(env, "mockidp")
 	if err != nil {
 		return err
 	}

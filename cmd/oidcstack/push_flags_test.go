@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -61,4 +62,16 @@ func TestAuthServerPushGatewaysFromEnvironment(t *testing.T) {
 	assert.Contains(t, logs, "url=http://127.0.0.1:1/_push")
 	assert.Contains(t, logs, "url=http://127.0.0.1:2/_push")
 	assert.NotContains(t, logs, "url=http://localhost:8000/_push", "the variable replaces the default")
+}
+
+func TestBusyPortErrorGivesAdvice(t *testing.T) {
+	urls, _ := startCommand(t, nil, "gateway", "-addr", "127.0.0.1:0")
+	busy := strings.TrimPrefix(urls["gateway"], "http://localhost:")
+
+	err := run(t.Context(), []string{"gateway", "-addr", "127.0.0.1:" + busy},
+		func(string) string { return "" }, &syncBuffer{}, &syncBuffer{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "127.0.0.1:"+busy)
+	assert.Contains(t, err.Error(), "is another oidcstack running?")
+	assert.Equal(t, 1, strings.Count(err.Error(), "127.0.0.1:"+busy), "the address appears once")
 }

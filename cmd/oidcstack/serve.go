@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"syscall"
 
 	"golang.org/x/sync/errgroup"
 
@@ -33,7 +35,7 @@ func serve(ctx context.Context, env *environment, logger *slog.Logger, readyFile
 
 	g, gctx := errgroup.WithContext(ctx)
 	for _, l := range listeners {
-		logger.Info("listening", "service", l.name, "addr", l.ln.Addr().String(), "url", l.url)
+		logger.Info("listening", "listener", l.name, "addr", l.ln.Addr().String(), "url", l.url)
 		g.Go(func() error { return httpx.Serve(gctx, l.ln, l.handler, logger) })
 	}
 	err := g.Wait()
@@ -46,10 +48,19 @@ func serve(ctx context.Context, env *environment, logger *slog.Logger, readyFile
 func bind(addr, host, publicURL string) (net.Listener, string, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, "", fmt.Errorf("listen on %s: %w", addr, err)
+		return nil, "", addrInUseHint(err, "-addr")
 	}
 	if publicURL != "" {
 		return ln, publicURL, nil
 	}
 	return ln, httpx.BaseURL(ln, host), nil
+}
+
+// addrInUseHint adds advice to a listen error when the port is taken.
+// The net error already names the address.
+func addrInUseHint(err error, flags string) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%w (is another oidcstack running? %s chooses another address, port 0 a free one)", err, flags)
+	}
+	return err
 }

@@ -24,9 +24,9 @@ type commonFlags struct {
 	logs             logFlags
 }
 
-func (c *commonFlags) register(fs *flag.FlagSet, defaultAddr string) {
+func (c *commonFlags) register(fs *flag.FlagSet, defaultAddr, publicURLHelp string) {
 	fs.StringVar(&c.addr, "addr", defaultAddr, "listen address host:port; port 0 picks a free port")
-	fs.StringVar(&c.publicURL, "public-url", "", "public base URL of the service (its issuer for the IDP and the authorization server); empty derives it from the bound port")
+	fs.StringVar(&c.publicURL, "public-url", "", publicURLHelp+"; empty derives it from the bound port")
 	fs.StringVar(&c.readyFile, "ready-file", "", "file to write the service's URLs to, as one JSON line, once it listens")
 	fs.BoolVar(&c.allowDemoSecrets, "allow-demo-secrets", false, "allow the built-in demo secrets on a non-loopback address")
 }

@@ -29,7 +29,7 @@ func runStack(ctx context.Context, env *environment, args []string) error {
 	if err := parseFlags(env, fs, args); err != nil {
 		return err
 	}
-	logger, err := logs.logger(env)
+	logger, err := logs.logger(env, "")
 	if err != nil {
 		return err
 	}
@@ -37,7 +37,7 @@ func runStack(ctx context.Context, env *environment, args []string) error {
 
 	st, err := stack.Start(ctx, opts)
 	if err != nil {
-		return err
+		return addrInUseHint(err, "-mockidp-addr, -authserver-addr, -gateway-addr, -webapp-addr or -api-addr")
 	}
 	defer st.Close()
 

@@ -189,7 +189,8 @@ func listen(opts Options) ([]net.Listener, error) {
 			for _, l := range lns {
 				_ = l.Close()
 			}
-			return nil, fmt.Errorf("stack: listen on %s: %w", addr, err)
+			// The net error names the address.
+			return nil, fmt.Errorf("stack: %w", err)
 		}
 		lns = append(lns, ln)
 	}
