@@ -3,7 +3,6 @@ package gateway
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,6 +16,7 @@ import (
 	"github.com/oidcstack/oidcstack/internal/jwks"
 	"github.com/oidcstack/oidcstack/internal/keys"
 	"github.com/oidcstack/oidcstack/internal/keys/keytest"
+	"github.com/oidcstack/oidcstack/internal/nettest"
 	"github.com/oidcstack/oidcstack/internal/oauth"
 	"github.com/oidcstack/oidcstack/internal/secevent"
 	"github.com/oidcstack/oidcstack/internal/trace"
@@ -357,12 +357,13 @@ func TestTransmitterReachesGatewayThatWasDown(t *testing.T) {
 	require.Equal(t, http.StatusOK, g.call(t, testToken))
 	g.auth.set(func(f *fakeAuthServer) { f.active[testToken] = false })
 
-	// The gateway's port is closed, so deliveries are refused, until its
+	// The gateway drops every connection, as if it were down, until its
 	// listener comes up during the second backoff.
 	srv := httptest.NewUnstartedServer(g)
+	down := nettest.NewDownListener(srv.Listener)
+	srv.Listener = down
+	srv.Start()
 	t.Cleanup(srv.Close)
-	addr := srv.Listener.Addr().String()
-	require.NoError(t, srv.Listener.Close())
 	var mu sync.Mutex
 	var waits []time.Duration
 	wait := func(ctx context.Context, d time.Duration) error {
@@ -370,19 +371,14 @@ func TestTransmitterReachesGatewayThatWasDown(t *testing.T) {
 		defer mu.Unlock()
 		waits = append(waits, d)
 		if len(waits) == 2 {
-			ln, err := net.Listen("tcp", addr)
-			if err != nil {
-				return err
-			}
-			srv.Listener = ln
-			srv.Start()
+			down.Up()
 		}
 		return ctx.Err()
 	}
 
 	tr, err := secevent.NewTransmitter(secevent.TransmitterConfig{
 		Issuer: g.auth.issuer(), Signer: g.auth.keys,
-		Receivers:  []secevent.Receiver{{URL: "http://" + addr + "/_push", Audience: testPushAudience}},
+		Receivers:  []secevent.Receiver{{URL: srv.URL + "/_push", Audience: testPushAudience}},
 		MinBackoff: time.Second, Wait: wait,
 	})
 	require.NoError(t, err)

@@ -2,7 +2,6 @@ package secevent
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/oidcstack/oidcstack/internal/keys"
 	"github.com/oidcstack/oidcstack/internal/keys/keytest"
+	"github.com/oidcstack/oidcstack/internal/nettest"
 )
 
 // recordingReceiver is an RFC 8935 endpoint that verifies and keeps every
@@ -74,13 +74,11 @@ func (rr *recordingReceiver) wait(t *testing.T) {
 func TestTransmitterRetriesUntilReceiverIsUp(t *testing.T) {
 	k := keytest.Key(t)
 
-	// Reserve a loopback port, then close it, so the first deliveries are
-	// refused.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := ln.Addr().String()
-	require.NoError(t, ln.Close())
+	// The receiver drops every connection until the third backoff.
 	rr := newRecordingReceiver(t, k, testAudience, false)
+	down := nettest.NewDownListener(rr.srv.Listener)
+	rr.srv.Listener = down
+	rr.srv.Start()
 
 	var mu sync.Mutex
 	var waits []time.Duration
@@ -89,20 +87,13 @@ func TestTransmitterRetriesUntilReceiverIsUp(t *testing.T) {
 		defer mu.Unlock()
 		waits = append(waits, d)
 		if len(waits) == 3 {
-			// The receiver comes up during the third backoff.
-			l, err := net.Listen("tcp", addr)
-			if err != nil {
-				return err
-			}
-			_ = rr.srv.Listener.Close()
-			rr.srv.Listener = l
-			rr.srv.Start()
+			down.Up()
 		}
 		return ctx.Err()
 	}
 	tr, err := NewTransmitter(TransmitterConfig{
 		Issuer: testIssuer, Signer: k,
-		Receivers:  []Receiver{{URL: "http://" + addr + "/_push", Audience: testAudience}},
+		Receivers:  []Receiver{{URL: rr.srv.URL + "/_push", Audience: testAudience}},
 		MinBackoff: 100 * time.Millisecond, MaxBackoff: 300 * time.Millisecond,
 		Wait: wait,
 	})
