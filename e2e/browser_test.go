@@ -21,7 +21,7 @@ const chromiumEnv = "OIDCSTACK_CHROMIUM"
 var browserCandidates = []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome", "google-chrome-stable"}
 
 // findChromium returns the path of a local Chrome or Chromium, or an error
-// that says how to install one.
+// that explains how to install one.
 func findChromium() (string, error) {
 	if path := os.Getenv(chromiumEnv); path != "" {
 		if _, err := os.Stat(path); err != nil {

@@ -147,7 +147,7 @@ func hopParam(t *testing.T, ep endpoints, hops []hop, step, name string, fromLoc
 			require.NoError(t, err)
 			value := u.Query().Get(name)
 			if value == "" {
-				// The implicit grant answers in the fragment.
+				// The implicit grant returns its response in the fragment.
 				fragment, err := url.ParseQuery(u.Fragment)
 				require.NoError(t, err)
 				value = fragment.Get(name)
@@ -209,7 +209,7 @@ func TestLoginFlowWalksEveryStep(t *testing.T) {
 	idp := fetchTrace(t, st.URLs.MockIDP)
 	_, err = findStep(idp, "10a", trace.KeyUpstreamState, upstreamState)
 	if err != nil {
-		// The IDP sees no state at its token endpoint; the code it issued
+		// The IDP gets no state at its token endpoint; the code it issued
 		// at 8b ties its 10a to this login instead.
 		idpCode := trace.Fingerprint(hopParam(t, ep, hops, "8b", "code", true))
 		_, err = findStep(idp, "10a", trace.KeyCode, idpCode)

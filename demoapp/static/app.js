@@ -104,7 +104,7 @@ async function login() {
 // Steps 14b and 14c: read the callback URL, check state, redeem the code
 // (or, with the implicit grant, take the token from the fragment).
 async function handleCallback() {
-  // The implicit grant answers in the fragment (RFC 6749 section 4.2.2),
+  // The implicit grant returns its response in the fragment (RFC 6749 section 4.2.2),
   // which the browser never sends to the app server.
   const implicit = config.response_type === "token";
   const params = new URLSearchParams(implicit ? window.location.hash.slice(1) : window.location.search);

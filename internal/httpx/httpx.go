@@ -67,7 +67,7 @@ func BaseURL(ln net.Listener, host string) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
-// Healthz answers 200 "ok": the process is up and serving.
+// Healthz responds 200 "ok": the process is up and serving.
 func Healthz(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -88,7 +88,7 @@ func PageHeaders(w http.ResponseWriter) {
 
 // WriteReady reports a started service: one JSON line on stdout, and the
 // same line in readyFile unless it is empty. The file is written to a
-// temporary name and renamed, so a reader polling for it never sees half a
+// temporary name and renamed, so a reader polling for it never reads half a
 // line.
 func WriteReady(stdout io.Writer, readyFile string, urls map[string]string) error {
 	line, err := json.Marshal(struct {

@@ -9,8 +9,8 @@ import (
 // DownListener is a listener that closes every connection it accepts until
 // Up is called, as a server that is down would to a client. The port stays
 // bound the whole time, so no other process can take it between a refused
-// delivery and the one that succeeds; closing and later re-binding a port
-// has that race.
+// delivery and the one that succeeds. Closing a port and binding it again
+// later has that race.
 type DownListener struct {
 	net.Listener
 	up atomic.Bool

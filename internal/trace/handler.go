@@ -7,7 +7,7 @@ import (
 )
 
 // Handler serves the kept events as {"service": ..., "events": [...]} to
-// loopback clients and answers 403 to everyone else: the trace shows the
+// loopback clients and responds 403 to everyone else: the trace shows the
 // shape of every login on the server, so it is for the operator's machine
 // only.
 func (r *Recorder) Handler() http.Handler {

@@ -1,6 +1,6 @@
 // Package trace records the steps of the login flow as each service performs
 // them. The step numbers are those of the project's flow description (1 to
-// 18, with "a" and "b" halves); every event carries the fingerprints that
+// 18, with "a" and "b" halves). Every event carries the fingerprints that
 // tie one login together across services: the web app's state, the
 // authorization server's upstream state, and the codes and tokens.
 //
