@@ -59,7 +59,7 @@ type Config struct {
 	// Scopes are requested at login. Nil means openid, profile and email.
 	Scopes []string
 
-	// Grant is how the script obtains its access token: GrantCode (the
+	// Grant is the grant type the script uses for its access token: GrantCode (the
 	// default when empty) or GrantImplicit. The implicit grant is legacy:
 	// the token travels in the redirect's URL fragment, so it is exposed
 	// to the browser's history and to any script on the page, and the
@@ -219,7 +219,8 @@ func (s *Server) assetHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// clientConfig is what the script needs to run the flow.
+// clientConfig is the configuration document the script reads to run the
+// flow.
 type clientConfig struct {
 	Issuer                string `json:"issuer"`
 	AuthorizationEndpoint string `json:"authorization_endpoint"`
