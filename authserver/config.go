@@ -92,7 +92,7 @@ type Client struct {
 	// RedirectURIs are compared with the redirect_uri parameter by exact
 	// string match.
 	RedirectURIs []string
-	// PostLogoutRedirectURIs are where the browser may return after a
+	// PostLogoutRedirectURIs are the URIs the browser may return to after a
 	// logout (OpenID Connect RP-Initiated Logout 1.0 section 3.1), compared
 	// with the post_logout_redirect_uri parameter by exact string match.
 	// Empty means the browser stays on the server's logged-out page.
