@@ -1,6 +1,7 @@
 package mockidp
 
 import (
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -95,6 +96,19 @@ func (iss *issuer) user(subject string) (User, bool) {
 	defer iss.mu.Unlock()
 	u, ok := iss.users[subject]
 	return u, ok
+}
+
+// usersByEmail returns the issuer's users sorted by email, for the login
+// page's account chooser.
+func (iss *issuer) usersByEmail() []User {
+	iss.mu.Lock()
+	defer iss.mu.Unlock()
+	out := make([]User, 0, len(iss.users))
+	for _, u := range iss.users {
+		out = append(out, u)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Email < out[j].Email })
+	return out
 }
 
 func (iss *issuer) userByEmail(email string) (User, bool) {

@@ -3,6 +3,7 @@ package mockidp
 import (
 	"crypto/subtle"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/oidcstack/oidcstack/internal/oauth"
@@ -12,6 +13,9 @@ import (
 // expiredLoginMessage is shown when a login form refers to no live pending
 // login of this browser.
 const expiredLoginMessage = "This sign-in request is invalid or has expired. Go back to the application and start again."
+
+// fieldAccount is the query parameter of an account chooser link.
+const fieldAccount = "account"
 
 // loginForm is a parsed POST of the login page (step 7a).
 type loginForm struct {
@@ -28,12 +32,25 @@ func (s *Server) handleLoginPage(w http.ResponseWriter, r *http.Request, iss *is
 		s.record(r, start, "6", http.StatusBadRequest, "no pending login")
 		return
 	}
-	writePage(w, http.StatusOK, "login", iss.loginPage(id, tx, tx.req.LoginHint, ""))
+	username := tx.req.LoginHint
+	// The account chooser's links name an account to fill in.
+	if chosen := r.URL.Query().Get(fieldAccount); chosen != "" {
+		if u, ok := iss.userByEmail(chosen); ok {
+			username = u.Email
+		}
+	}
+	writePage(w, http.StatusOK, "login", iss.loginPage(id, tx, username, ""))
 	s.record(r, start, "6", http.StatusOK, "", trace.KeyUpstreamState, tx.req.State)
 }
 
 func (iss *issuer) loginPage(id string, tx loginTx, username, errMsg string) loginPageData {
+	var accounts []accountChoice
+	for _, u := range iss.usersByEmail() {
+		link := iss.url + "/login?" + url.Values{FieldTx: {id}, fieldAccount: {u.Email}}.Encode()
+		accounts = append(accounts, accountChoice{Name: u.Name, Email: u.Email, URL: link})
+	}
 	return loginPageData{
+		Accounts: accounts,
 		Issuer:   iss.name,
 		ClientID: tx.req.ClientID,
 		Action:   iss.url + "/login",

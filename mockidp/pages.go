@@ -37,6 +37,8 @@ var pages = template.Must(template.New("pages").Parse(`
 <h1>Sign in</h1>
 <p class="muted">to continue to <b>{{.ClientID}}</b> via the {{.Issuer}} test identity provider</p>
 {{if .Error}}<p class="error" role="alert">{{.Error}}</p>{{end}}
+{{if .Accounts}}<p class="muted">Choose an account</p>
+<ul id="accounts">{{range .Accounts}}<li><a href="{{.URL}}">{{.Name}} ({{.Email}})</a></li>{{end}}</ul>{{end}}
 <form method="post" action="{{.Action}}">
 <input type="hidden" name="tx" value="{{.Tx}}">
 <input type="hidden" name="csrf_token" value="{{.CSRF}}">
@@ -82,6 +84,14 @@ var pages = template.Must(template.New("pages").Parse(`
 // loginPageData fills the "login" template.
 type loginPageData struct {
 	Issuer, ClientID, Action, Tx, CSRF, Username, Error string
+	// Accounts fill the account chooser: each link reloads the page with
+	// that account's email filled in; the password is still required.
+	Accounts []accountChoice
+}
+
+// accountChoice is one entry of the login page's account chooser.
+type accountChoice struct {
+	Name, Email, URL string
 }
 
 // consentPageData fills the "consent" template.
