@@ -20,17 +20,23 @@ var (
 	pool      chan *keys.Key
 )
 
+// generators is how many goroutines generate keys: tests that need many
+// keys wait on generation, which uses one core per goroutine.
+const generators = 2
+
 func start() {
 	pool = make(chan *keys.Key, prefetch)
-	go func() {
-		for {
-			priv, err := rsa.GenerateKey(rand.Reader, keys.Bits)
-			if err != nil {
-				panic("keytest: generate RSA key: " + err.Error())
+	for range generators {
+		go func() {
+			for {
+				priv, err := rsa.GenerateKey(rand.Reader, keys.Bits)
+				if err != nil {
+					panic("keytest: generate RSA key: " + err.Error())
+				}
+				pool <- keys.FromRSA(priv)
 			}
-			pool <- keys.FromRSA(priv)
-		}
-	}()
+		}()
+	}
 }
 
 // Key returns a fresh RSA key that no other caller in this test binary got.
