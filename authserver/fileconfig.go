@@ -1,13 +1,11 @@
 package authserver
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
-	"time"
+
+	"github.com/oidcstack/oidcstack/internal/jsonconfig"
 )
 
 // FileConfig is the JSON configuration file of a standalone authorization
@@ -73,13 +71,8 @@ type FileUpstream struct {
 // so a misspelled name does not pass silently.
 func ParseFileConfig(data []byte) (FileConfig, error) {
 	var fc FileConfig
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&fc); err != nil {
+	if err := jsonconfig.Decode(data, &fc); err != nil {
 		return FileConfig{}, fmt.Errorf("authserver: parse config file: %w", err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return FileConfig{}, errors.New("authserver: parse config file: data after the JSON object")
 	}
 	return fc, nil
 }
@@ -89,17 +82,8 @@ func ParseFileConfig(data []byte) (FileConfig, error) {
 // leaves the other checks to [Config.Validate], because the caller may
 // still fill the issuer, clients or upstreams from elsewhere.
 func (fc FileConfig) Config() (Config, error) {
-	var errs []error
-	duration := func(name, raw string) time.Duration {
-		if raw == "" {
-			return 0
-		}
-		d, err := time.ParseDuration(raw)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("authserver: config file: invalid %s %q (want a duration such as \"60s\")", name, raw))
-		}
-		return d
-	}
+	durations := jsonconfig.NewDurations("authserver: config file")
+	duration := durations.Parse
 	cfg := Config{
 		Issuer:            fc.Issuer,
 		AccessTokenTTL:    duration("access_token_ttl", fc.AccessTokenTTL),
@@ -134,7 +118,7 @@ func (fc FileConfig) Config() (Config, error) {
 			Scopes:       scopeList(up.Scope),
 		})
 	}
-	return cfg, errors.Join(errs...)
+	return cfg, errors.Join(durations.Errs()...)
 }
 
 // scopeList splits a space-separated scope, returning nil for an empty

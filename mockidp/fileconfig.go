@@ -1,12 +1,10 @@
 package mockidp
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"time"
+
+	"github.com/oidcstack/oidcstack/internal/jsonconfig"
 )
 
 // FileConfig is the JSON configuration file of a mock IDP, as the
@@ -79,13 +77,8 @@ type FileClient struct {
 // so a misspelled name does not pass silently.
 func ParseFileConfig(data []byte) (FileConfig, error) {
 	var fc FileConfig
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&fc); err != nil {
+	if err := jsonconfig.Decode(data, &fc); err != nil {
 		return FileConfig{}, fmt.Errorf("mockidp: parse config file: %w", err)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return FileConfig{}, errors.New("mockidp: parse config file: data after the JSON object")
 	}
 	return fc, nil
 }
@@ -93,17 +86,8 @@ func ParseFileConfig(data []byte) (FileConfig, error) {
 // Config converts fc into a [Config], leaving Clock, Logger and Trace
 // unset, and validates it.
 func (fc FileConfig) Config() (Config, error) {
-	var errs []error
-	duration := func(name, raw string) time.Duration {
-		if raw == "" {
-			return 0
-		}
-		d, err := time.ParseDuration(raw)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("mockidp: config file: invalid %s %q (want a duration such as \"60s\")", name, raw))
-		}
-		return d
-	}
+	durations := jsonconfig.NewDurations("mockidp: config file")
+	duration := durations.Parse
 	cfg := Config{
 		BaseURL:    fc.BaseURL,
 		KeyDir:     fc.KeyDir,
@@ -141,8 +125,7 @@ func (fc FileConfig) Config() (Config, error) {
 		cfg.Issuers = append(cfg.Issuers, ic)
 	}
 
-	errs = append(errs, cfg.Validate())
-	return cfg, errors.Join(errs...)
+	return cfg, errors.Join(append(durations.Errs(), cfg.Validate())...)
 }
 
 func convertUsers(in []FileUser) []User {
