@@ -4,11 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/oidcstack/oidcstack/authserver"
-	"github.com/oidcstack/oidcstack/authserver/store"
 	"github.com/oidcstack/oidcstack/internal/stack"
 )
 
@@ -78,7 +76,7 @@ func runAuthServer(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 
-	db, err := openStore(ctx, dataDir)
+	db, err := stack.OpenStore(ctx, dataDir)
 	if err != nil {
 		return err
 	}
@@ -146,14 +144,4 @@ func usesAuthServerDemoSecrets(cfg authserver.Config) bool {
 		}
 	}
 	return false
-}
-
-func openStore(ctx context.Context, dataDir string) (*store.SQLite, error) {
-	if dataDir == "" {
-		return store.OpenSQLiteMemory(ctx, "authserver")
-	}
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data directory: %w", err)
-	}
-	return store.OpenSQLiteFile(ctx, filepath.Join(dataDir, "authserver.db"))
 }

@@ -226,7 +226,7 @@ func (s *Stack) build(ctx context.Context, opts Options, logger *slog.Logger) er
 		return err
 	}
 
-	if s.store, err = openStore(ctx, opts.DataDir); err != nil {
+	if s.store, err = OpenStore(ctx, opts.DataDir); err != nil {
 		return err
 	}
 	clients := authserver.DemoClients(urls.WebApp)
@@ -297,11 +297,14 @@ func (s *Stack) build(ctx context.Context, opts Options, logger *slog.Logger) er
 	return err
 }
 
-func openStore(ctx context.Context, dataDir string) (*store.SQLite, error) {
+// OpenStore opens the authorization server's SQLite database: the file
+// authserver.db in dataDir, created with the directory if needed, or an
+// in-memory database of its own when dataDir is empty.
+func OpenStore(ctx context.Context, dataDir string) (*store.SQLite, error) {
 	if dataDir == "" {
-		// A unique name per stack, so stacks in one test binary never share
-		// an in-memory database.
-		return store.OpenSQLiteMemory(ctx, fmt.Sprintf("stack-%d", time.Now().UnixNano()))
+		// A random name, so two stacks in one process never share an
+		// in-memory database.
+		return store.OpenSQLiteMemory(ctx, "stack-"+oauth.NewToken())
 	}
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("stack: create data directory: %w", err)
