@@ -112,7 +112,7 @@ type Client struct {
 	Audiences []string
 	// RequireConsent makes the server ask each user once, after login,
 	// to allow the client the requested scopes. A request with
-	// prompt=consent asks again whatever this is set to.
+	// prompt=consent shows the consent page whatever this is set to.
 	RequireConsent bool
 }
 
@@ -150,9 +150,11 @@ func (c Config) Validate() error {
 	if err := validateBaseURL(c.Issuer); err != nil {
 		errs = append(errs, fmt.Errorf("issuer: %w", err))
 	}
+
 	if len(c.Upstreams) == 0 {
 		errs = append(errs, errors.New("no upstream identity provider configured"))
 	}
+
 	seen := map[string]bool{}
 	for i, cl := range c.Clients {
 		if seen[cl.ID] {
@@ -161,6 +163,7 @@ func (c Config) Validate() error {
 		seen[cl.ID] = true
 		errs = append(errs, cl.validate(i)...)
 	}
+
 	seenUp := map[string]bool{}
 	for i, up := range c.Upstreams {
 		if seenUp[up.ID] {
@@ -169,6 +172,7 @@ func (c Config) Validate() error {
 		seenUp[up.ID] = true
 		errs = append(errs, up.validate(i)...)
 	}
+
 	for name, d := range map[string]time.Duration{
 		"access token TTL": c.AccessTokenTTL, "refresh token TTL": c.RefreshTokenTTL,
 		"code TTL": c.CodeTTL, "exchanged token TTL": c.ExchangedTokenTTL,
@@ -179,9 +183,11 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s is negative: %s", name, d))
 		}
 	}
+
 	if c.KeyRotation > 0 && len(c.SigningKeys) > 0 {
 		errs = append(errs, errors.New("key rotation needs keys saved in the store; leave SigningKeys empty"))
 	}
+
 	errs = append(errs, validatePushGateways(c.PushGateways, c.PushInterval, durationOr(c.ExchangedTokenTTL, DefaultExchangedTokenTTL))...)
 	for i, k := range c.SigningKeys {
 		if k == nil || k.Private == nil || k.ID == "" {
@@ -197,12 +203,15 @@ func (cl Client) validate(i int) []error {
 	if cl.ID == "" {
 		errs = append(errs, fmt.Errorf("%s: empty ID", name))
 	}
+
 	if cl.Public && cl.Secret != "" {
 		errs = append(errs, fmt.Errorf("%s: a public client has no secret", name))
 	}
+
 	if !cl.Public && cl.Secret == "" {
 		errs = append(errs, fmt.Errorf("%s: a confidential client needs a secret", name))
 	}
+
 	for _, uri := range cl.RedirectURIs {
 		u, err := url.Parse(uri)
 		if err != nil || !u.IsAbs() || u.Fragment != "" {
@@ -210,26 +219,31 @@ func (cl Client) validate(i int) []error {
 			errs = append(errs, fmt.Errorf("%s: redirect URI %q must be absolute and without a fragment", name, uri))
 		}
 	}
+
 	for _, uri := range cl.PostLogoutRedirectURIs {
 		u, err := url.Parse(uri)
 		if err != nil || !u.IsAbs() || u.Fragment != "" {
 			errs = append(errs, fmt.Errorf("%s: post-logout redirect URI %q must be absolute and without a fragment", name, uri))
 		}
 	}
+
 	for _, origin := range cl.WebOrigins {
 		u, err := url.Parse(origin)
 		if err != nil || u.Scheme == "" || u.Host == "" || (u.Path != "" && u.Path != "/") || strings.HasSuffix(origin, "/") {
 			errs = append(errs, fmt.Errorf("%s: web origin %q must be scheme://host[:port]", name, origin))
 		}
 	}
+
 	for _, g := range cl.GrantTypes {
 		if !supportedGrantType(g) {
 			errs = append(errs, fmt.Errorf("%s: unsupported grant type %q", name, g))
 		}
 	}
+
 	if cl.allows(oauth.GrantAuthorizationCode) && len(cl.RedirectURIs) == 0 {
 		errs = append(errs, fmt.Errorf("%s: the authorization_code grant needs a redirect URI", name))
 	}
+
 	if cl.Public && cl.allows(oauth.GrantClientCredentials) {
 		// RFC 6749 section 4.4: only a client that can keep a secret.
 		errs = append(errs, fmt.Errorf("%s: the client_credentials grant needs a confidential client", name))

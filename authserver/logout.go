@@ -274,8 +274,8 @@ func (s *Server) verifyLogoutHint(raw string) (*logoutHint, error) {
 		return nil, fmt.Errorf("%w: sub is missing", errLogoutHint)
 	}
 
-	// exp is not checked. Section 2 says the OP SHOULD accept an expired
-	// ID token as a hint, because a client's ID token often expires long
-	// before its user logs out.
+	// exp is not checked: OpenID Connect RP-Initiated Logout 1.0 section 2
+	// lets the OP accept an expired ID token as a hint, because a client's
+	// ID token often expires long before its user logs out.
 	return &logoutHint{subject: claims.Subject, clientID: claims.Audience[0]}, nil
 }

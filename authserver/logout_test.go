@@ -127,7 +127,8 @@ func TestLogoutWithHintEndsSession(t *testing.T) {
 	otherCookie := env.seedSession(user.ID, time.Minute)
 	other := env.sessionTokens(user.ID, otherCookie)
 
-	// Section 2 says the server SHOULD accept the expired hint.
+	// OpenID Connect RP-Initiated Logout 1.0 section 2: the server SHOULD
+	// accept the expired hint.
 	resp = env.logout(http.MethodGet, url.Values{
 		"id_token_hint": {first["id_token"].(string)}, "client_id": {DemoWebClientID},
 		"post_logout_redirect_uri": {testPostLogoutURI}, "state": {"logout-state"},

@@ -52,7 +52,7 @@ func (s *Server) handleResume(w http.ResponseWriter, r *http.Request) error {
 // an access token in the fragment for the implicit grant. A client that
 // needs the user's consent first gets the consent page instead (13a).
 func (s *Server) issueAuthorization(w http.ResponseWriter, r *http.Request, req *store.Transaction, ses *store.Session) error {
-	if asked, err := s.askConsent(w, r, req, ses); asked {
+	if shown, err := s.askConsent(w, r, req, ses); shown {
 		return err
 	}
 	st := s.startStep(r, "13b").Set(trace.KeyAppState, req.State).Set(trace.KeySubject, ses.UserID)

@@ -172,6 +172,7 @@ func (c Config) Validate() error {
 	if err := validateBaseURL(c.AuthServer); err != nil {
 		errs = append(errs, fmt.Errorf("gateway: AuthServer: %w", err))
 	}
+
 	switch c.Mode {
 	case "", ModePull:
 		if c.ClientID == "" {
@@ -187,21 +188,27 @@ func (c Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("gateway: Mode %q, want %q or %q", c.Mode, ModePull, ModePush))
 	}
+
 	if c.PushMaxAge < 0 || c.PushMaxTokens < 0 {
 		errs = append(errs, fmt.Errorf("gateway: PushMaxAge %s and PushMaxTokens %d must not be negative", c.PushMaxAge, c.PushMaxTokens))
 	}
+
 	if strings.ContainsAny(c.Realm, "\"\\") {
 		errs = append(errs, fmt.Errorf("gateway: Realm %q must not contain a quote or backslash", c.Realm))
 	}
+
 	if c.CacheMaxEntries < 0 || c.CacheMaxInactive < 0 {
 		errs = append(errs, fmt.Errorf("gateway: CacheMaxEntries %d and CacheMaxInactive %d must not be negative", c.CacheMaxEntries, c.CacheMaxInactive))
 	}
+
 	if c.UpstreamTimeout < 0 {
 		errs = append(errs, fmt.Errorf("gateway: UpstreamTimeout %s must not be negative", c.UpstreamTimeout))
 	}
+
 	if len(c.Routes) == 0 {
 		errs = append(errs, errors.New("gateway: at least one route is required"))
 	}
+
 	seen := make(map[string]bool)
 	for i, r := range c.Routes {
 		if seen[r.Prefix] {
@@ -286,39 +293,51 @@ func (c Config) withDefaults() Config {
 	if c.Realm == "" {
 		c.Realm = DefaultRealm
 	}
+
 	if c.CacheWindow == 0 {
 		c.CacheWindow = DefaultCacheWindow
 	}
+
 	if c.CacheMaxEntries == 0 {
 		c.CacheMaxEntries = DefaultCacheMaxEntries
 	}
+
 	if c.CacheMaxInactive == 0 {
 		c.CacheMaxInactive = DefaultCacheMaxInactive
 	}
+
 	if c.UpstreamTimeout == 0 {
 		c.UpstreamTimeout = DefaultUpstreamTimeout
 	}
+
 	if c.Mode == "" {
 		c.Mode = ModePull
 	}
+
 	if c.PushMaxAge == 0 {
 		c.PushMaxAge = DefaultPushMaxAge
 	}
+
 	if c.PushMaxTokens == 0 {
 		c.PushMaxTokens = DefaultPushMaxTokens
 	}
+
 	if c.KeyCheckInterval == 0 {
 		c.KeyCheckInterval = DefaultKeyCheckInterval
 	}
+
 	if c.Clock == nil {
 		c.Clock = time.Now
 	}
+
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{Timeout: 10 * time.Second, Transport: &trace.Transport{}}
 	}
+
 	if c.Trace == nil {
 		c.Trace = trace.NewRecorder(ServiceName, c.Logger, c.Clock, 0)
 	}

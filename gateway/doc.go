@@ -52,11 +52,11 @@
 // cached and pushed JWTs whose signing key is no longer published, since
 // services would reject them.
 //
-// Operations: GET /healthz reports that the process serves; GET /readyz
-// reports whether it can serve API requests (pull mode: metadata read and
-// JWKS loaded; push mode: JWKS loaded and a state-synced event received);
-// GET /metrics serves Prometheus metrics from a registry of the Server's
-// own. Logs name tokens only by fingerprint.
+// Operations: GET /healthz reports that the process serves. GET /readyz
+// reports whether it can serve API requests: in pull mode once the
+// metadata is read and the JWKS loaded, in push mode once the JWKS is
+// loaded and a state-synced event arrived. GET /metrics serves Prometheus
+// metrics from a registry of the Server's own. Logs name tokens only by fingerprint.
 //
 // What the gateway does not do: it does not read tokens from a
 // form-encoded body (RFC 6750 section 2.2), and it does not forward

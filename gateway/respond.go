@@ -53,7 +53,7 @@ func (s *Server) writeTokenError(w http.ResponseWriter, err error) int {
 	return s.writeNoToken(w)
 }
 
-// writeAuthError answers a request whose token check or exchange failed
+// writeAuthError responds to a request whose token check or exchange failed
 // (steps 16 and 17). A rejected token gets 401 invalid_token. A failure of
 // the authorization server gets 503 with a generic description, and the
 // cause goes to the log only.
@@ -87,7 +87,7 @@ func invalidToken() *oauth.Error {
 }
 
 // upstreamError handles a failed forward (step 18): 504 when the upstream
-// did not answer within the timeout, 502 for any other failure. The body
+// did not respond within the timeout, 502 for any other failure. The body
 // never names the upstream or the cause.
 func (s *Server) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(r.Context().Err(), context.Canceled) {

@@ -306,31 +306,40 @@ func (c Config) withDefaults() Config {
 			c.BaseURL = "https://" + strings.TrimPrefix(DefaultBaseURL, "http://")
 		}
 	}
+
 	c.BaseURL = strings.TrimSuffix(c.BaseURL, "/")
 	if c.Issuers == nil {
 		c.Issuers = DemoIssuers(DefaultAuthserverURL)
 	}
+
 	if c.CodeTTL == 0 {
 		c.CodeTTL = DefaultCodeTTL
 	}
+
 	if c.TokenTTL == 0 {
 		c.TokenTTL = DefaultTokenTTL
 	}
+
 	if c.SessionTTL == 0 {
 		c.SessionTTL = DefaultSessionTTL
 	}
+
 	if c.KeyGracePeriod == 0 {
 		c.KeyGracePeriod = c.TokenTTL
 	}
+
 	if c.GenerateKey == nil {
 		c.GenerateKey = keys.Generate
 	}
+
 	if c.Clock == nil {
 		c.Clock = time.Now
 	}
+
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+
 	if c.Trace == nil {
 		c.Trace = trace.NewRecorder("mockidp", c.Logger, c.Clock, 0)
 	}

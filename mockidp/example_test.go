@@ -34,10 +34,10 @@ func relyingParty(ctx context.Context, idp *mockidp.Server) (oauth2.Config, *oid
 // redeems the code and verifies the ID token. In a test, start the server
 // with mockidp.StartTB(t, cfg), which closes it when the test ends.
 func Example() {
-	// The demo issuers are "google" and "corp"; [:1] keeps "google", with
-	// the demo users and the demo client. That client is registered with
-	// the redirect URI relyingParty uses, so the example needs no client
-	// of its own; a test registers its own with AddClient.
+	// The demo issuers are "google" and "corp", and [:1] keeps "google"
+	// with the demo users and the demo client. That client is registered
+	// with the redirect URI relyingParty uses, so the example needs no
+	// client of its own. A test registers its own with AddClient.
 	idp, err := mockidp.Start(mockidp.Config{Issuers: mockidp.DemoIssuers(mockidp.DefaultAuthserverURL)[:1]})
 	if err != nil {
 		log.Fatal(err)

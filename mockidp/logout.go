@@ -22,7 +22,7 @@ type logoutRequest struct {
 }
 
 // handleLogout serves the end session endpoint. It logs the browser out
-// at once when a valid id_token_hint names the session's user; otherwise
+// at once when a valid id_token_hint names the session's user. Otherwise
 // it shows a confirmation form, so another site cannot log the user out.
 // It redirects only to a post_logout_redirect_uri registered for the
 // client, by exact match.

@@ -45,8 +45,8 @@ func TestUnmodifiedClientsForEveryGrant(t *testing.T) {
 		Scopes:       []string{oidc.ScopeOpenID, "email"},
 	}
 
-	// Authorization code with PKCE S256; access_type=offline asks for a
-	// refresh token, as with Google.
+	// Authorization code with PKCE S256. access_type=offline requests a
+	// refresh token, as at Google.
 	verifier := oauth2.GenerateVerifier()
 	authURL := conf.AuthCodeURL("state-1", oauth2.AccessTypeOffline, oauth2.S256ChallengeOption(verifier))
 	callback, err := idp.Login(ctx, authURL, "alice@example.com")

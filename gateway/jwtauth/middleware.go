@@ -24,7 +24,7 @@ func ClaimsFromContext(ctx context.Context) (*Claims, bool) {
 // Other requests get the RFC 6750 section 3 response: 401 with a challenge
 // without error code when there is no bearer token, 400 invalid_request
 // for a malformed Authorization header, 401 invalid_token for a rejected
-// token. When the issuer's keys cannot be fetched, the answer is 503.
+// token. When the issuer's keys cannot be fetched, it responds 503.
 func (v *Verifier) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, err := bearerToken(r.Header.Values("Authorization"))

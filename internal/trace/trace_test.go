@@ -107,15 +107,15 @@ func TestTransportAddsTraceparent(t *testing.T) {
 
 	req, err := http.NewRequest(http.MethodGet, srv.URL, nil)
 	require.NoError(t, err)
-	const given = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
-	req.Header.Set(TraceparentHeader, given)
+	const existing = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	req.Header.Set(TraceparentHeader, existing)
 	resp, err = client.Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
 
 	require.Len(t, got, 2)
 	assert.Len(t, TraceID(got[0]), 32, "a new traceparent has a 16-byte trace ID")
-	assert.Equal(t, given, got[1], "an existing traceparent is kept")
-	assert.Equal(t, "0af7651916cd43dd8448eb211c80319c", TraceID(given))
+	assert.Equal(t, existing, got[1], "an existing traceparent is kept")
+	assert.Equal(t, "0af7651916cd43dd8448eb211c80319c", TraceID(existing))
 	assert.Empty(t, TraceID("garbage"))
 }
